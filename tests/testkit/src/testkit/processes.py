@@ -1,0 +1,98 @@
+"""Run real servers on loopback for the duration of a test, and always stop them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0
+) -> None:
+    """Poll `url` until it answers below 500; fail early with the log if the process dies."""
+    deadline = time.monotonic() + timeout
+    last_error = "no attempt"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {process.returncode} before {url} was ready:\n"
+                f"{log_path.read_text(errors='replace')}"
+            )
+        try:
+            response = httpx.get(url, timeout=1.0)
+            if response.status_code < 500:
+                return
+            last_error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            last_error = repr(exc)
+        time.sleep(0.1)
+    raise TimeoutError(
+        f"{url} not ready after {timeout}s ({last_error}):\n{log_path.read_text(errors='replace')}"
+    )
+
+
+@contextmanager
+def run_server(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    ready_url: str,
+    base_url: str,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 30.0,
+) -> Iterator[RunningServer]:
+    """Start `command`, wait for `ready_url`, yield, then terminate (kill after 10 s)."""
+    full_env = {**os.environ, **(env or {})}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(part) for part in command],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=cwd,
+        )
+        try:
+            wait_until_ready(ready_url, process, log_path, timeout)
+            yield RunningServer(process=process, base_url=base_url, log_path=log_path)
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
