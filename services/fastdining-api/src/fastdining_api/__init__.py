@@ -1,0 +1,1 @@
+"""FastDining API: restaurant recommendations, instrumented for Prometheus."""

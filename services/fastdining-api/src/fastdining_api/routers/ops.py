@@ -1,0 +1,29 @@
+"""Operational endpoints: liveness, a trivial ping, and an intentional failure for demos."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+router = APIRouter(tags=["ops"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/ping", response_class=PlainTextResponse)
+def ping() -> str:
+    return "pong"
+
+
+@router.get("/healthz")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/boom", responses={500: {"description": "Always: an intentional error"}})
+def boom() -> None:
+    # Lets anyone drive 5xx traffic to watch the error-rate SLO and its alerts react.
+    raise HTTPException(status_code=500, detail="intentional")
