@@ -1,0 +1,199 @@
+"""Sending one Discord message: to the real webhook with retries, or to the log.
+
+The Discord sink retries what can get better (429 after `retry_after`, 5xx, timeouts, refused
+connections, with exponential backoff and jitter) but never past the caller's deadline: past it,
+the relay answers 503 and the sender retries the whole notification later. What cannot get
+better (any other 4xx: a bad webhook, a body Discord refuses) fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from discord_relay.config import SinkKind
+from discord_relay.metrics import Outcome, RelayMetrics
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+
+# Discord says how long to wait; when it does not, this is a polite guess.
+_DEFAULT_RETRY_AFTER = 1.0
+_BODY_EXCERPT = 300
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered within the budget. `retry_after`: when to try again."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Sink(Protocol):
+    kind: SinkKind
+
+    async def send(self, message: Message, deadline: float) -> None:
+        """Deliver `message` before `deadline` (time.monotonic()), or raise DeliveryError."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class LogSink:
+    """No webhook configured: every message the relay would post is one JSON line on stdout."""
+
+    kind: SinkKind = "log"
+
+    def __init__(self, metrics: RelayMetrics) -> None:
+        self._metrics = metrics
+
+    async def send(self, message: Message, deadline: float) -> None:
+        log.info("discord message (log sink)", extra={"discord_message": message})
+        self._metrics.discord_requests.labels(sink=self.kind, outcome="ok").inc()
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    timeout_seconds: float
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with equal jitter: half fixed, half random, so concurrent
+        retries spread out but never come back immediately."""
+        ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not a secret
+
+
+class DiscordSink:
+    kind: SinkKind = "discord"
+
+    def __init__(
+        self,
+        webhook_url: str,
+        policy: RetryPolicy,
+        metrics: RelayMetrics,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        # wait=true: Discord answers only once the message is saved, so a 200 means delivered.
+        self._url = httpx.URL(webhook_url).copy_merge_params({"wait": "true"})
+        self._policy = policy
+        self._metrics = metrics
+        self._client = client or httpx.AsyncClient(
+            headers={"User-Agent": "fastdining-discord-relay/0.1"}, follow_redirects=False
+        )
+        # Shared by all requests: once Discord says the bucket is empty, nobody posts until then.
+        self._not_before = 0.0
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, message: Message, deadline: float) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._wait_for_rate_limit(deadline)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeliveryError("the delivery budget is spent")
+            outcome, wait, detail = await self._attempt(message, remaining, attempt)
+            self._metrics.discord_requests.labels(sink=self.kind, outcome=outcome).inc()
+            if outcome == "ok":
+                return
+            if outcome == "rejected":
+                raise DeliveryError(f"Discord refused the message: {detail}")
+            log.warning(
+                "discord request failed",
+                extra={"outcome": outcome, "attempt": attempt, "detail": detail, "wait": wait},
+            )
+            if attempt >= self._policy.max_attempts:
+                raise DeliveryError(f"{outcome} after {attempt} attempts", retry_after=wait)
+            if time.monotonic() + wait >= deadline:
+                raise DeliveryError(
+                    f"{outcome}; waiting {wait:.1f}s more would exceed the budget", retry_after=wait
+                )
+            self._metrics.retries.inc()
+            await asyncio.sleep(wait)
+
+    async def _attempt(
+        self, message: Message, remaining: float, attempt: int
+    ) -> tuple[Outcome, float, str]:
+        """One POST: its outcome, how long to wait before the next, and what went wrong."""
+        backoff = self._policy.backoff(attempt)
+        try:
+            response = await self._client.post(
+                self._url,
+                json=message,
+                timeout=min(self._policy.timeout_seconds, remaining),
+            )
+        except httpx.TimeoutException as exc:
+            return "timeout", backoff, type(exc).__name__
+        except httpx.TransportError as exc:
+            # The exception's text is left out on purpose: some name the URL, a secret.
+            return "connection_error", backoff, type(exc).__name__
+        self._note_rate_limit(response)
+        if response.is_success:
+            return "ok", 0.0, ""
+        detail = f"HTTP {response.status_code} {response.text[:_BODY_EXCERPT]}"
+        if response.status_code == 429:
+            retry_after = _retry_after(response)
+            self._not_before = max(self._not_before, time.monotonic() + retry_after)
+            return "rate_limited", retry_after, detail
+        if response.status_code >= 500:
+            return "server_error", backoff, detail
+        return "rejected", 0.0, detail
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        if response.headers.get("X-RateLimit-Remaining") != "0":
+            return
+        reset_after = _seconds(response.headers.get("X-RateLimit-Reset-After"))
+        if reset_after is not None:
+            self._not_before = max(self._not_before, time.monotonic() + reset_after)
+
+    async def _wait_for_rate_limit(self, deadline: float) -> None:
+        wait = self._not_before - time.monotonic()
+        if wait <= 0:
+            return
+        if time.monotonic() + wait >= deadline:
+            raise DeliveryError(
+                f"rate limited by Discord for {wait:.1f}s more, past the budget", retry_after=wait
+            )
+        await asyncio.sleep(wait)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Discord's `retry_after` (JSON body, seconds) or else the `Retry-After` header."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict):
+        seconds = _seconds(body.get("retry_after"))
+        if seconds is not None:
+            return seconds
+    seconds = _seconds(response.headers.get("Retry-After"))
+    return _DEFAULT_RETRY_AFTER if seconds is None else seconds
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds < 86_400 else None

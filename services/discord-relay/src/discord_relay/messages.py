@@ -1,0 +1,234 @@
+"""Pure: one notification in, the Discord message bodies out, every one within Discord's limits.
+
+One embed per alert. Messages hold at most 10 embeds and 6000 embed characters, so a notification
+with many alerts becomes several messages, each marked "part i/n". Text that does not fit is cut
+and ends with an ellipsis, never dropped; alerts Alertmanager itself left out (`truncatedAlerts`)
+are reported in the first message.
+
+Lengths are counted in UTF-16 code units, which is never less than the count of code points:
+whichever Discord counts, a message measured this way fits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from discord_relay.payloads import (
+    Alert,
+    AlertmanagerNotification,
+    GrafanaAlert,
+    GrafanaNotification,
+)
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+CONTENT_MAX = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_MAX = 6000  # title + description + field names and values + footer + author name
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+AUTHOR_NAME_MAX = 256
+USERNAME_MAX = 80
+
+# Our own, tighter budgets: with at most five short-named fields of 1024, a 256 title and a
+# 256 footer, an embed's fixed parts stay under 5700, so there is always room for a description.
+_FOOTER_BUDGET = 256
+_HEADLINE_BUDGET = 1500
+
+ELLIPSIS = "…"
+
+COLOUR_FIRING = 0xE74C3C
+COLOUR_RESOLVED = 0x2ECC71
+COLOUR_OTHER = 0x95A5A6
+
+Source = Literal["alertmanager", "grafana"]
+_SOURCE_NAMES: dict[Source, str] = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
+
+Message = dict[str, Any]
+Embed = dict[str, Any]
+
+
+def text_length(text: str) -> int:
+    """Length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` if it fits in `limit`, else its start followed by an ellipsis, `limit` in total."""
+    if text_length(text) <= limit:
+        return text
+    budget = limit - text_length(ELLIPSIS)
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        width = 2 if ord(char) > 0xFFFF else 1
+        if used + width > budget:
+            break
+        kept.append(char)
+        used += width
+    return "".join(kept) + ELLIPSIS
+
+
+def embed_size(embed: Embed) -> int:
+    """The characters Discord counts towards the 6000 shared by a message's embeds."""
+    size = text_length(embed.get("title", "")) + text_length(embed.get("description", ""))
+    size += sum(
+        text_length(field["name"]) + text_length(field["value"])
+        for field in embed.get("fields", ())
+    )
+    size += text_length(embed.get("footer", {}).get("text", ""))
+    size += text_length(embed.get("author", {}).get("name", ""))
+    return size
+
+
+def colour(status: str) -> int:
+    return {"firing": COLOUR_FIRING, "resolved": COLOUR_RESOLVED}.get(status.lower(), COLOUR_OTHER)
+
+
+def build_messages(
+    notification: AlertmanagerNotification,
+    source: Source,
+    *,
+    username: str,
+    avatar_url: str | None = None,
+) -> list[Message]:
+    """The Discord message bodies for `notification`, in the order they should be posted."""
+    embeds = [alert_embed(alert, source, notification.receiver) for alert in notification.alerts]
+    chunks = pack(embeds)
+    messages = []
+    for index, chunk in enumerate(chunks):
+        message: Message = {
+            "username": clip(username, USERNAME_MAX),
+            "content": _content(notification, index, len(chunks)),
+            # Alert text is not ours: it must never ping @everyone or anyone else.
+            "allowed_mentions": {"parse": []},
+        }
+        if avatar_url:
+            message["avatar_url"] = avatar_url
+        if chunk:
+            message["embeds"] = chunk
+        messages.append(message)
+    return messages
+
+
+def pack(embeds: list[Embed]) -> list[list[Embed]]:
+    """Group embeds in order into messages of at most 10 embeds and 6000 characters.
+
+    Always at least one group, so a notification without alerts still says something.
+    """
+    groups: list[list[Embed]] = [[]]
+    size = 0
+    for embed in embeds:
+        this = embed_size(embed)
+        current = groups[-1]
+        if current and (len(current) == EMBEDS_PER_MESSAGE or size + this > EMBED_TOTAL_MAX):
+            groups.append([])
+            size = 0
+        groups[-1].append(embed)
+        size += this
+    return groups
+
+
+def alert_embed(alert: Alert, source: Source, receiver: str) -> Embed:
+    title = clip(f"[{alert.status.upper()}] {alert.name}", TITLE_MAX)
+    fields = [
+        {"name": name, "value": clip(value, FIELD_VALUE_MAX), "inline": inline}
+        for name, value, inline in _field_candidates(alert)
+        if value.strip()
+    ][:FIELDS_MAX]
+    footer = clip(
+        " · ".join(part for part in (_SOURCE_NAMES[source], receiver) if part), _FOOTER_BUDGET
+    )
+    embed: Embed = {"title": title, "color": colour(alert.status), "footer": {"text": footer}}
+    description = "\n\n".join(
+        text
+        for text in (alert.annotations.get("summary"), alert.annotations.get("description"))
+        if text and text.strip()
+    )
+    if description:
+        room = EMBED_TOTAL_MAX - embed_size({**embed, "fields": fields})
+        embed["description"] = clip(description, min(DESCRIPTION_MAX, room))
+    if fields:
+        embed["fields"] = fields
+    timestamp = _timestamp(alert)
+    if timestamp:
+        embed["timestamp"] = timestamp
+    return embed
+
+
+def _field_candidates(alert: Alert) -> list[tuple[str, str, bool]]:
+    labels = alert.labels
+    service = (
+        ("Service", labels["service"]) if labels.get("service") else ("Job", labels.get("job", ""))
+    )
+    return [
+        ("Severity", labels.get("severity", ""), True),
+        (*service, True),
+        ("Instance", labels.get("instance", ""), True),
+        ("Values", _values(alert), False),
+        ("Links", _links(alert), False),
+    ]
+
+
+def _values(alert: Alert) -> str:
+    if not isinstance(alert, GrafanaAlert):
+        return ""
+    if alert.value_string.strip():
+        return alert.value_string
+    return ", ".join(
+        f"{name}={value:g}" for name, value in (alert.values or {}).items() if value is not None
+    )
+
+
+def _links(alert: Alert) -> str:
+    links = [("Source", alert.generator_url)]
+    if isinstance(alert, GrafanaAlert):
+        links += [
+            ("Dashboard", alert.dashboard_url),
+            ("Panel", alert.panel_url),
+            ("Silence", alert.silence_url),
+        ]
+    links.append(("Runbook", alert.annotations.get("runbook_url", "")))
+    return "\n".join(f"[{name}]({url})" for name, url in links if url.strip())
+
+
+def _timestamp(alert: Alert) -> str:
+    """When the alert started, or ended once resolved; empty for Alertmanager's zero time."""
+    text = alert.ends_at if alert.status.lower() == "resolved" else alert.starts_at
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    if moment.tzinfo is None or moment.year < 1970:
+        return ""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _content(notification: AlertmanagerNotification, index: int, total: int) -> str:
+    lines = [clip(_headline(notification), _HEADLINE_BUDGET)]
+    if total > 1:
+        lines[0] += f" (part {index + 1}/{total})"
+    if index == 0 and notification.truncated_alerts:
+        lines.append(
+            f"⚠️ {notification.truncated_alerts} more alert(s) in this group were left out by "
+            "the sender (max_alerts): see its UI for the full list."
+        )
+    if not notification.alerts:
+        lines.append("This notification carries no alerts.")
+    return "\n".join(lines)
+
+
+def _headline(notification: AlertmanagerNotification) -> str:
+    if isinstance(notification, GrafanaNotification) and notification.title.strip():
+        return notification.title
+    counts = f"[{notification.status.upper()}:{len(notification.alerts)}]"
+    firing = sum(alert.status.lower() == "firing" for alert in notification.alerts)
+    resolved = sum(alert.status.lower() == "resolved" for alert in notification.alerts)
+    if firing and resolved:
+        counts += f" ({firing} firing, {resolved} resolved)"
+    group = " ".join(notification.group_labels.values()) or notification.receiver
+    return f"**{counts}** {group}".rstrip()

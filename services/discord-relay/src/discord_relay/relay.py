@@ -1,0 +1,92 @@
+"""One notification through: messages built, the ones not yet delivered posted, in order."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from discord_relay.dedup import DeliveredParts, notification_key, part_key
+from discord_relay.delivery import DeliveryError, Sink
+from discord_relay.messages import Source, build_messages
+from discord_relay.metrics import RelayMetrics
+from discord_relay.payloads import AlertmanagerNotification
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    messages: int
+    sent: int
+    already_delivered: int
+
+
+class NotDelivered(Exception):
+    """Some messages did not reach Discord in time; the ones that did are remembered."""
+
+    def __init__(self, reason: str, *, retry_after: float | None, delivered: int, total: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.delivered = delivered
+        self.total = total
+
+
+@dataclass
+class Relay:
+    sink: Sink
+    memory: DeliveredParts
+    metrics: RelayMetrics
+    username: str
+    avatar_url: str | None
+    budget_seconds: float
+
+    async def deliver(self, notification: AlertmanagerNotification, source: Source) -> Delivered:
+        deadline = time.monotonic() + self.budget_seconds
+        messages = build_messages(
+            notification, source, username=self.username, avatar_url=self.avatar_url
+        )
+        key = notification_key(notification, source)
+        sent = skipped = 0
+        with self.metrics.delivery_seconds.labels(source=source).time():
+            async with self.memory.exclusive(key):
+                for index, message in enumerate(messages):
+                    part = part_key(key, index, message)
+                    if part in self.memory:
+                        skipped += 1
+                        continue
+                    try:
+                        await self.sink.send(message, deadline)
+                    except DeliveryError as exc:
+                        log.error(
+                            "notification not delivered",
+                            extra={
+                                "source": source,
+                                "notification": key[:16],
+                                "part": index + 1,
+                                "parts": len(messages),
+                                "reason": exc.reason,
+                            },
+                        )
+                        raise NotDelivered(
+                            f"part {index + 1}/{len(messages)}: {exc.reason}",
+                            retry_after=exc.retry_after,
+                            delivered=sent + skipped,
+                            total=len(messages),
+                        ) from exc
+                    self.memory.remember(part)
+                    sent += 1
+        self.metrics.parts_already_delivered.inc(skipped)
+        log.info(
+            "notification delivered",
+            extra={
+                "source": source,
+                "notification": key[:16],
+                "alerts": len(notification.alerts),
+                "parts": len(messages),
+                "sent": sent,
+                "already_delivered": skipped,
+            },
+        )
+        return Delivered(messages=len(messages), sent=sent, already_delivered=skipped)
