@@ -1,0 +1,163 @@
+"""An SLOAlert's status: conditions a person can act on, built by pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sloalert.errors import Problem
+from sloalert.operator import (
+    CONDITION_READY,
+    CONDITION_SELECTED,
+    REASON_APPLY_FAILED,
+    REASON_INVALID_SPEC,
+    REASON_NO_PROMETHEUS,
+    REASON_NOT_SELECTED,
+    REASON_RULES_APPLIED,
+    REASON_SELECTED,
+    REASON_SELECTION_UNKNOWN,
+)
+from sloalert.operator.selection import Selection
+
+Status = Literal["True", "False", "Unknown"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: Status
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    name: str
+    recording: int
+    alerting: int
+
+
+def ready_applied(rule: AppliedRule) -> Condition:
+    message = (
+        f"PrometheusRule {rule.name} holds {rule.recording} recording and "
+        f"{rule.alerting} alerting rules"
+    )
+    return Condition(CONDITION_READY, "True", REASON_RULES_APPLIED, message)
+
+
+def ready_invalid(problems: Sequence[Problem], *, has_previous_rules: bool) -> Condition:
+    listed = "; ".join(f"{problem.field}: {problem.message}" for problem in problems)
+    kept = (
+        "the previous rules stay in place until it is fixed"
+        if has_previous_rules
+        else "no rules were written"
+    )
+    return Condition(CONDITION_READY, "False", REASON_INVALID_SPEC, f"{listed} ({kept})")
+
+
+def ready_apply_failed(rule_name: str, error: str) -> Condition:
+    message = f"could not write PrometheusRule {rule_name}: {error} (retrying)"
+    return Condition(CONDITION_READY, "False", REASON_APPLY_FAILED, message)
+
+
+def selected(selection: Selection) -> Condition:
+    if not selection.verdicts:
+        message = (
+            "no monitoring.coreos.com/v1 Prometheus objects exist, "
+            "so nothing in this cluster loads this rule"
+        )
+        return Condition(CONDITION_SELECTED, "Unknown", REASON_NO_PROMETHEUS, message)
+    if selection.selected_by:
+        message = f"loaded by prometheus {', '.join(selection.selected_by)}"
+        return Condition(CONDITION_SELECTED, "True", REASON_SELECTED, message)
+    reasons = " ".join(f"{_sentence(v.reason)}" for v in selection.undecided + selection.refusals)
+    if selection.undecided:
+        message = f"no Prometheus is known to load this rule. {reasons}"
+        return Condition(CONDITION_SELECTED, "Unknown", REASON_SELECTION_UNKNOWN, message)
+    return Condition(
+        CONDITION_SELECTED,
+        "False",
+        REASON_NOT_SELECTED,
+        f"no Prometheus loads this rule. {reasons}",
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def with_conditions(
+    previous: Mapping[str, Any],
+    conditions: Sequence[Condition],
+    *,
+    now: datetime,
+    generation: int | None = None,
+    rule: AppliedRule | None = None,
+) -> dict[str, Any]:
+    """The next status: `previous` with `conditions` merged in.
+
+    `generation` is set when this status answers a spec (observedGeneration moves on); `rule`
+    when rules were written. A condition keeps its lastTransitionTime while its status stays.
+    """
+    status = dict(previous)
+    if generation is not None:
+        status["observedGeneration"] = generation
+    if rule is not None:
+        status["prometheusRule"] = rule.name
+        status["rules"] = {"recording": rule.recording, "alerting": rule.alerting}
+    observed = status.get("observedGeneration")
+    status["conditions"] = merge_conditions(
+        previous.get("conditions") or [], conditions, now=now, generation=observed
+    )
+    return status
+
+
+def merge_conditions(
+    previous: Sequence[Mapping[str, Any]],
+    updates: Sequence[Condition],
+    *,
+    now: datetime,
+    generation: int | None,
+) -> list[dict[str, Any]]:
+    """Conditions in their previous order, updated ones replaced, new ones appended."""
+    by_type = {update.type: update for update in updates}
+    merged: list[dict[str, Any]] = []
+    for old in previous:
+        update = by_type.pop(str(old.get("type")), None)
+        merged.append(dict(old) if update is None else _render(update, old, now, generation))
+    merged.extend(_render(update, None, now, generation) for update in by_type.values())
+    return merged
+
+
+def _render(
+    condition: Condition,
+    old: Mapping[str, Any] | None,
+    now: datetime,
+    generation: int | None,
+) -> dict[str, Any]:
+    unchanged = old is not None and old.get("status") == condition.status
+    rendered: dict[str, Any] = {
+        "type": condition.type,
+        "status": condition.status,
+        "reason": condition.reason,
+        "message": condition.message,
+        "lastTransitionTime": old["lastTransitionTime"]
+        if unchanged and old and old.get("lastTransitionTime")
+        else timestamp(now),
+    }
+    if generation is not None:
+        rendered["observedGeneration"] = generation
+    return rendered
+
+
+def condition_status(status: Mapping[str, Any], condition_type: str) -> Status | None:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == condition_type:
+            return condition.get("status")
+    return None
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,143 @@
+"""Status conditions: reasons, messages a person can act on, stable transition times. No server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sloalert.errors import Problem
+from sloalert.operator.selection import PrometheusView, check
+from sloalert.operator.status import (
+    AppliedRule,
+    condition_status,
+    ready_applied,
+    ready_apply_failed,
+    ready_invalid,
+    selected,
+    with_conditions,
+)
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+T1 = T0 + timedelta(minutes=5)
+RULE = AppliedRule(name="checkout", recording=8, alerting=2)
+
+
+def test_a_successful_apply_records_generation_rule_and_counts() -> None:
+    status = with_conditions({}, [ready_applied(RULE)], now=T0, generation=3, rule=RULE)
+    assert status["observedGeneration"] == 3
+    assert status["prometheusRule"] == "checkout"
+    assert status["rules"] == {"recording": 8, "alerting": 2}
+    (ready,) = status["conditions"]
+    assert ready == {
+        "type": "Ready",
+        "status": "True",
+        "reason": "RulesApplied",
+        "message": "PrometheusRule checkout holds 8 recording and 2 alerting rules",
+        "lastTransitionTime": "2026-01-02T03:04:05Z",
+        "observedGeneration": 3,
+    }
+
+
+def test_an_invalid_spec_keeps_the_previous_rule_and_lists_every_problem() -> None:
+    good = with_conditions({}, [ready_applied(RULE)], now=T0, generation=1, rule=RULE)
+    problems = [
+        Problem("spec.objective", "must be below 100"),
+        Problem("spec.window", "must be a duration"),
+    ]
+    bad = with_conditions(
+        good, [ready_invalid(problems, has_previous_rules=True)], now=T1, generation=2
+    )
+    assert bad["prometheusRule"] == "checkout"
+    assert bad["rules"] == {"recording": 8, "alerting": 2}
+    assert bad["observedGeneration"] == 2
+    (ready,) = bad["conditions"]
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert ready["message"] == (
+        "spec.objective: must be below 100; spec.window: must be a duration "
+        "(the previous rules stay in place until it is fixed)"
+    )
+    assert ready["lastTransitionTime"] == "2026-01-02T03:09:05Z"
+
+
+def test_an_invalid_first_spec_says_no_rules_were_written() -> None:
+    condition = ready_invalid([Problem("spec.objective", "too high")], has_previous_rules=False)
+    assert condition.message.endswith("(no rules were written)")
+
+
+def test_the_transition_time_stays_while_the_status_stays() -> None:
+    first = with_conditions({}, [ready_applied(RULE)], now=T0, generation=1, rule=RULE)
+    again = with_conditions(first, [ready_applied(RULE)], now=T1, generation=2, rule=RULE)
+    assert again["conditions"][0]["lastTransitionTime"] == "2026-01-02T03:04:05Z"
+    assert again["conditions"][0]["observedGeneration"] == 2
+
+
+def test_an_apply_failure_names_the_rule_and_the_error() -> None:
+    condition = ready_apply_failed("apps/checkout", "503 Service Unavailable")
+    assert (condition.status, condition.reason) == ("False", "ApplyFailed")
+    assert "apps/checkout" in condition.message
+    assert "503 Service Unavailable" in condition.message
+
+
+def test_other_conditions_are_kept_in_place_and_new_ones_appended() -> None:
+    previous = {
+        "conditions": [
+            {"type": "Foreign", "status": "True", "reason": "X", "message": "kept"},
+            {"type": "Ready", "status": "False", "reason": "InvalidSpec", "message": "m"},
+        ]
+    }
+    no_prometheus = selected(
+        check(namespace="a", labels={}, namespace_labels=None, prometheuses=[])
+    )
+    status = with_conditions(previous, [ready_applied(RULE), no_prometheus], now=T0)
+    assert [c["type"] for c in status["conditions"]] == ["Foreign", "Ready", "Selected"]
+    assert status["conditions"][0] == previous["conditions"][0]
+    assert condition_status(status, "Ready") == "True"
+    assert condition_status(status, "Missing") is None
+
+
+def test_selected_names_the_prometheus_that_loads_the_rule() -> None:
+    selection = check(
+        namespace="apps",
+        labels={"release": "kps"},
+        namespace_labels=None,
+        prometheuses=[PrometheusView("monitoring", "k8s", {"matchLabels": {"release": "kps"}}, {})],
+    )
+    condition = selected(selection)
+    assert (condition.status, condition.reason) == ("True", "SelectedByPrometheus")
+    assert condition.message == "loaded by prometheus monitoring/k8s"
+
+
+def test_not_selected_says_why_for_each_prometheus() -> None:
+    selection = check(
+        namespace="apps",
+        labels={},
+        namespace_labels=None,
+        prometheuses=[
+            PrometheusView("monitoring", "k8s", {"matchLabels": {"release": "kps"}}, {}),
+            PrometheusView("monitoring", "other", None, {}),
+        ],
+    )
+    condition = selected(selection)
+    assert (condition.status, condition.reason) == ("False", "NotSelected")
+    assert condition.message == (
+        "no Prometheus loads this rule. Prometheus monitoring/k8s selects rules with "
+        "release=kps; this rule has no release label. Prometheus monitoring/other has no "
+        "ruleSelector, so it loads no PrometheusRules."
+    )
+
+
+def test_undecided_selection_is_unknown_not_false() -> None:
+    selection = check(
+        namespace="apps",
+        labels={},
+        namespace_labels=None,
+        prometheuses=[PrometheusView("monitoring", "k8s", {}, {"matchLabels": {"a": "b"}})],
+    )
+    condition = selected(selection)
+    assert (condition.status, condition.reason) == ("Unknown", "SelectionUnknown")
+    assert "could not be read" in condition.message
+
+
+def test_no_prometheus_at_all_is_unknown_and_says_so() -> None:
+    condition = selected(check(namespace="a", labels={}, namespace_labels=None, prometheuses=[]))
+    assert (condition.status, condition.reason) == ("Unknown", "NoPrometheus")
+    assert "no monitoring.coreos.com/v1 Prometheus objects exist" in condition.message
