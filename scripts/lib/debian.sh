@@ -5,11 +5,12 @@
 # and only ever `apt-get download` + `dpkg-deb -x`.
 #
 # Source this file, then:
-#   deb_update SUITE                  # refresh the private package lists (once per run is enough)
+#   deb_update SUITE [force]          # refresh the private package lists (once per run is enough)
 #   deb_fetch SUITE DIR PKG...        # download PKG...'s .deb files into DIR (cached by filename)
 #   deb_unpack SUITE ROOT PKG...      # fetch, then unpack every .deb into ROOT
 #   deb_depends SUITE PKG             # print PKG's recursive Depends, one name a line
-# Needs TOOLS_DIR (the project's .tools folder).
+# Needs TOOLS_DIR (the project's .tools folder). Each suite's state is guarded by a lock file, so
+# two scripts (install-tools.sh, tests/apiserver/build.sh) can use the same suite at once.
 
 _deb_state() {
   local suite=$1 state="$TOOLS_DIR/apt/$1"
@@ -39,18 +40,38 @@ _deb_cache() { apt-cache \
 deb_update() {
   local state
   state=$(_deb_state "$1")
-  # Lists younger than a day are reused: the suites move slowly enough for tests.
-  if [[ -z $(find "$state/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1) ]]; then
-    mkdir -p "$state/cache"
-    _deb_apt "$1" update >/dev/null
-  fi
+  (
+    flock 9
+    # Lists younger than a day are reused: the suites move slowly enough for tests.
+    if [[ ${2:-} == force ||
+      -z $(find "$state/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1) ]]; then
+      mkdir -p "$state/cache"
+      _deb_apt "$1" update >/dev/null
+    fi
+  ) 9>"$state/lock"
 }
 
 deb_fetch() {
-  local suite=$1 dir=$2
+  local suite=$1 dir=$2 state
   shift 2
+  state=$(_deb_state "$suite")
   mkdir -p "$dir"
-  (cd "$dir" && _deb_apt "$suite" download "$@" >/dev/null)
+  (
+    flock 9
+    cd "$dir"
+    # sid moves daily: lists from this morning may name a file the mirror has already dropped.
+    if ! _deb_apt "$suite" download "$@" >/dev/null 2>&1; then
+      _deb_apt "$suite" update >/dev/null
+      _deb_apt "$suite" download "$@" >/dev/null
+    fi
+  ) 9>"$state/lock"
+}
+
+# The .deb file names the suite's lists currently choose for PKG..., one a line.
+deb_files() {
+  local suite=$1
+  shift
+  _deb_apt "$suite" download --print-uris "$@" | awk '{print $2}'
 }
 
 deb_unpack() {
@@ -59,10 +80,9 @@ deb_unpack() {
   local dl="$TOOLS_DIR/apt/$suite/debs"
   deb_fetch "$suite" "$dl" "$@"
   mkdir -p "$root"
-  for pkg in "$@"; do
-    for deb in "$dl/${pkg}"_*.deb; do
-      dpkg-deb -x "$deb" "$root"
-    done
+  # Exactly the versions just fetched: the cache keeps older ones, which must not win.
+  for deb in $(deb_files "$suite" "$@"); do
+    dpkg-deb -x "$dl/$deb" "$root"
   done
 }
 
