@@ -1,0 +1,1 @@
+"""AIRestaurant: a small Django site, instrumented with django-prometheus."""
