@@ -1,0 +1,160 @@
+"""`sloalert render` and `sloalert validate`: the generator offline, for CI and non-operator setups.
+
+    sloalert validate manifests/slo
+    sloalert render manifests/slo > rules.yaml                  # PrometheusRule objects
+    sloalert render --format rules manifests/slo | promtool check rules
+
+Exit codes: 0 all good, 1 a resource is invalid (one line per problem on stdout for validate,
+stderr for render), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from sloalert import documents, render
+from sloalert.errors import InvalidSLOAlert, Problem
+from sloalert.generator import RuleSet, generate
+from sloalert.models import SLOAlert
+from sloalert.validation import load
+
+FORMAT_PROMETHEUS_RULE = "prometheusrule"
+FORMAT_RULES = "rules"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    document: documents.Document
+    slo: SLOAlert
+    rules: RuleSet
+
+
+@dataclass(frozen=True)
+class Report:
+    """A problem located for a person: file, resource, field."""
+
+    origin: str
+    resource: str
+    problem: Problem
+
+    def __str__(self) -> str:
+        where = f"{self.origin}: {self.resource}" if self.resource else self.origin
+        return f"{where}: {self.problem}"
+
+
+def load_all(paths: list[str], stdin: TextIO) -> tuple[list[Loaded], list[Report]]:
+    loaded: list[Loaded] = []
+    reports: list[Report] = []
+    seen: dict[tuple[str | None, str], str] = {}
+    for item in documents.read(paths, stdin):
+        if isinstance(item, documents.Unreadable):
+            reports.append(Report(item.origin, "", item.problem))
+            continue
+        try:
+            slo = load(item.body)
+        except InvalidSLOAlert as exc:
+            reports.extend(Report(item.origin, item.name, problem) for problem in exc.problems)
+            continue
+        key = (slo.metadata.namespace, slo.metadata.name)
+        if key in seen:
+            reports.append(
+                Report(
+                    item.origin,
+                    item.name,
+                    Problem("metadata.name", f"already used by a resource in {seen[key]}"),
+                )
+            )
+            continue
+        seen[key] = item.origin
+        loaded.append(Loaded(item, slo, generate(slo)))
+    if not loaded and not reports:
+        reports.append(Report(", ".join(paths), "", Problem("input", "no SLOAlert found")))
+    return loaded, reports
+
+
+def _validate(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    loaded, reports = load_all(args.paths, stdin)
+    for report in reports:
+        print(report, file=out)
+    if reports:
+        return 1
+    print(f"ok: {len(loaded)} SLOAlert(s) valid", file=out)
+    return 0
+
+
+def _render(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    loaded, reports = load_all(args.paths, stdin)
+    if reports:
+        # Nothing on stdout: a partial rule file is worse than none.
+        for report in reports:
+            print(report, file=err)
+        return 1
+    if args.format == FORMAT_RULES:
+        out.write(render.to_yaml([render.rule_file(item.rules for item in loaded)]))
+    else:
+        labels = dict(args.label)
+        out.write(
+            render.to_yaml(
+                render.prometheus_rule(item.slo, item.rules, extra_labels=labels) for item in loaded
+            )
+        )
+    return 0
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="sloalert", description="SLOAlert resources in, Prometheus rules out."
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    paths_help = "YAML files, directories (searched recursively) or - for stdin"
+
+    validate = commands.add_parser(
+        "validate", help="check resources; one line per problem, exit 1 if any"
+    )
+    validate.add_argument("paths", nargs="+", metavar="FILE|DIR|-", help=paths_help)
+
+    rendering = commands.add_parser("render", help="print the rules generated from resources")
+    rendering.add_argument("paths", nargs="+", metavar="FILE|DIR|-", help=paths_help)
+    rendering.add_argument(
+        "--format",
+        choices=(FORMAT_PROMETHEUS_RULE, FORMAT_RULES),
+        default=FORMAT_PROMETHEUS_RULE,
+        help="prometheusrule: PrometheusRule objects (default); rules: a plain rule file",
+    )
+    rendering.add_argument(
+        "--label",
+        type=_label,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra label on each PrometheusRule, e.g. release=kube-prometheus-stack",
+    )
+    return top
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    args = parser().parse_args(argv)
+    stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
+    if args.command == "validate":
+        return _validate(args, stdin, out)
+    return _render(args, stdin, out, err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""SLOAlert in, Prometheus rule groups out. Pure: no Kubernetes, no network, no clock.
+
+For a burn-rate SLO it writes one recording rule per window the enabled tiers read (the
+bad-event ratio, `slo:sli_error:ratio_rate<window>`), then one alert per tier that fires while
+any of the tier's window pairs burns too fast, plus a no-data alert. For a threshold SLO it
+writes the seeds' kind of alert (`value > above for 5m`) and the no-data alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sloalert import annotations, burnrate, conventions, indicators
+from sloalert.conventions import (
+    SEVERITY_LABEL,
+    TIER_LABEL,
+    TIER_NODATA,
+    TIER_PAGE,
+    TIER_TICKET,
+    WINDOW_LABEL,
+)
+from sloalert.models import DEFAULT_RATE_WINDOW, DEFAULT_THRESHOLD_TIER, NoData, SLOAlert, Tier
+from sloalert.promql import Selector, eq, number
+from sloalert.sli import SLI, absent
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    groups: list[dict[str, Any]]  # Prometheus rule groups: name, interval?, rules
+    recording: int
+    alerting: int
+
+
+@dataclass
+class _Rules:
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, name: str, expr: str, labels: Mapping[str, str]) -> None:
+        self.rules.append({"record": name, "expr": expr, "labels": dict(labels)})
+
+    def alert(
+        self,
+        name: str,
+        expr: str,
+        hold: str | None,
+        labels: Mapping[str, str],
+        notes: Mapping[str, str],
+    ) -> None:
+        rule: dict[str, Any] = {"alert": name, "expr": expr}
+        if hold:
+            rule["for"] = hold
+        rule["labels"] = dict(labels)
+        rule["annotations"] = dict(notes)
+        self.rules.append(rule)
+
+
+def generate(slo: SLOAlert) -> RuleSet:
+    """The rules for a loaded (validated) SLOAlert."""
+    sli = indicators.build(slo.spec.indicator)
+    rules = _Rules()
+    if slo.spec.alerting.mode == "burnRate":
+        _burn_rate(slo, sli, rules)
+    else:
+        _threshold(slo, sli, rules)
+    _no_data(slo, sli, rules)
+    recording = sum(1 for rule in rules.rules if "record" in rule)
+    return RuleSet(
+        groups=[{"name": conventions.group_name(slo), "rules": rules.rules}],
+        recording=recording,
+        alerting=len(rules.rules) - recording,
+    )
+
+
+def _burn_rate(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
+    spec = slo.spec
+    assert spec.objective is not None
+    identity = conventions.identity_labels(slo)
+    tiers = spec.alerting.enabled_tiers()
+    for window in burnrate.windows(tiers):
+        rules.record(
+            conventions.error_ratio_record(window),
+            sli.error_ratio(window),
+            {**identity, WINDOW_LABEL: window},
+        )
+    min_rate = spec.alerting.min_rate
+    if min_rate is not None:
+        for window in burnrate.long_windows(tiers):
+            total = sli.total_rate(window)
+            assert total is not None
+            rules.record(
+                conventions.total_rate_record(window), total, {**identity, WINDOW_LABEL: window}
+            )
+    error_budget = burnrate.budget(spec.objective)
+    for tier in tiers:
+        config = _tier_config(slo, tier)
+        conditions = burnrate.conditions(tier, spec.window)
+        rules.alert(
+            _alert_name(slo),
+            _burn_rate_expr(slo, conditions, error_budget, min_rate),
+            config.for_,
+            _labels(slo, tier, config.labels),
+            {**annotations.burn_rate(slo, tier, conditions), **_notes(slo, config.annotations)},
+        )
+
+
+def _burn_rate_expr(
+    slo: SLOAlert,
+    conditions: list[burnrate.Condition],
+    error_budget: float,
+    min_rate: float | None,
+) -> str:
+    """Fires with the highest burn rate among the window pairs that burn too fast.
+
+    Each pair needs both windows over the factor; the recorded series differ only in the
+    window label, which is ignored to join them and dropped from the alert so the alert keeps
+    one identity whichever pair fires.
+    """
+    own = _own_series(slo)
+    budget = number(error_budget)
+    pairs = []
+    for c in conditions:
+        factor = number(c.factor)
+        parts = [
+            f"{_series(conventions.error_ratio_record(c.long), own)} / {budget} > {factor}",
+            f"{_series(conventions.error_ratio_record(c.short), own)} / {budget} > {factor}",
+        ]
+        if min_rate is not None:
+            parts.append(
+                f"{_series(conventions.total_rate_record(c.long), own)} >= {number(min_rate)}"
+            )
+        joined = f"\n  and ignoring ({WINDOW_LABEL})\n  ".join(parts)
+        pairs.append(f"(\n  {joined}\n)")
+    body = "\nor\n".join(pairs)
+    return f"max without ({WINDOW_LABEL}) (\n{_indent(body)}\n)"
+
+
+def _threshold(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
+    alerting = slo.spec.alerting
+    value = sli.value(alerting.rate_window or DEFAULT_RATE_WINDOW)
+    if alerting.above is not None:
+        expr = f"(\n{_indent(value)}\n) > {number(alerting.above)}"
+    else:
+        assert alerting.below is not None
+        expr = f"(\n{_indent(value)}\n) < {number(alerting.below)}"
+    tier = alerting.tier or DEFAULT_THRESHOLD_TIER
+    rules.alert(
+        _alert_name(slo),
+        expr,
+        alerting.for_,
+        _labels(slo, tier, {}),
+        {**annotations.threshold(slo, indicators.describe(slo.spec)), **_notes(slo, {})},
+    )
+
+
+def _no_data(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
+    config = slo.spec.alerting.no_data or NoData()
+    if not config.enabled:
+        return
+    rules.alert(
+        _alert_name(slo) + conventions.NODATA_ALERT_SUFFIX,
+        absent(sli),
+        config.for_,
+        _labels(slo, TIER_NODATA, config.labels),
+        {**annotations.no_data(slo, sli.sources, config.for_), **_notes(slo, config.annotations)},
+    )
+
+
+def _tier_config(slo: SLOAlert, tier: str) -> Tier:
+    config = {TIER_PAGE: slo.spec.alerting.page, TIER_TICKET: slo.spec.alerting.ticket}[tier]
+    return config or Tier()
+
+
+def _alert_name(slo: SLOAlert) -> str:
+    return slo.spec.alerting.name or conventions.default_alert_name(slo.metadata.name)
+
+
+def _labels(slo: SLOAlert, tier: str, tier_labels: Mapping[str, str]) -> dict[str, str]:
+    """Defaults, then the SLO's labels, then the tier's; sloalert's own labels come last."""
+    return {
+        SEVERITY_LABEL: conventions.DEFAULT_SEVERITY[tier],
+        conventions.ROUTING_SERVICE_LABEL: slo.spec.service,
+        **slo.spec.labels,
+        **tier_labels,
+        **conventions.identity_labels(slo),
+        TIER_LABEL: tier,
+    }
+
+
+def _notes(slo: SLOAlert, tier_notes: Mapping[str, str]) -> dict[str, str]:
+    return {**slo.spec.annotations, **tier_notes}
+
+
+def _own_series(slo: SLOAlert) -> Selector:
+    labels = conventions.identity_labels(slo)
+    labels.pop(conventions.SERVICE_LABEL)
+    return Selector(None, tuple(eq(name, value) for name, value in labels.items()))
+
+
+def _series(record: str, own: Selector) -> str:
+    return str(Selector(record, own.matchers))
+
+
+def _indent(text: str, by: str = "  ") -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())

@@ -1,0 +1,241 @@
+"""The SLOAlert resource as pydantic models: the shape and the rules the API server also enforces.
+
+The CRD (`operator/crds/slo.fastdining.dev_sloalerts.yaml`) is the public source of truth and
+carries the field documentation; these models mirror it field for field (camelCase aliases),
+and a test holds the two together. Everything the CRD refuses (types, enums, bounds, patterns,
+and its CEL rules) is refused here too; checks the API server cannot make (PromQL, bucket
+boundaries, burn-rate arithmetic) live in `validation.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sloalert import conventions, durations
+
+PresetName = Literal[
+    "fastapi-availability",
+    "fastapi-latency",
+    "django-availability",
+    "django-latency",
+    "django-db-latency",
+    "target-down",
+    "node-cpu",
+    "node-memory",
+]
+Mode = Literal["burnRate", "threshold"]
+ThresholdTier = Literal["page", "ticket"]
+
+Duration = Annotated[str, Field(min_length=1, pattern=durations.PATTERN)]
+PromQL = Annotated[str, Field(min_length=1, max_length=4096)]
+LabelValue = Annotated[str, Field(max_length=1024)]
+AnnotationValue = Annotated[str, Field(max_length=4096)]
+DEFAULT_WINDOW = "30d"
+DEFAULT_NODATA_FOR = "10m"
+DEFAULT_RATE_WINDOW = "5m"  # threshold mode: the range of rate() in presets and $window
+DEFAULT_THRESHOLD_TIER = "ticket"
+
+_LABEL_NAME = re.compile(conventions.LABEL_NAME_PATTERN)
+
+
+def label_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a label (or annotation) key on an alert, or None if it can."""
+    if not _LABEL_NAME.fullmatch(name):
+        return (
+            f"{name!r} is not a valid label name (letters, digits and _, not starting with a digit)"
+        )
+    if name in conventions.RESERVED_LABELS or name.startswith(conventions.RESERVED_LABEL_PREFIXES):
+        return f"{name!r} is reserved (Prometheus sets alertname and __*, sloalert sloalert_*)"
+    return None
+
+
+def _check_keys(keys: dict[str, str]) -> dict[str, str]:
+    bad = [problem for key in keys if (problem := label_name_problem(key))]
+    if bad:
+        raise ValueError("; ".join(bad))
+    return keys
+
+
+# Maps carry bounds so the API server can cost its CEL rules over them.
+Labels = Annotated[dict[str, LabelValue], Field(max_length=32), AfterValidator(_check_keys)]
+AnnotationMap = Annotated[
+    dict[str, AnnotationValue], Field(max_length=32), AfterValidator(_check_keys)
+]
+
+
+class Spec(BaseModel):
+    """Base of every spec part: strict types (as the CRD's), unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Preset(Spec):
+    name: PresetName
+    job: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    threshold_seconds: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, alias="thresholdSeconds"
+    )
+    quantile: Annotated[float, Field(gt=0, lt=1)] | None = None
+
+
+class Ratio(Spec):
+    errors: PromQL
+    total: PromQL
+
+
+class Latency(Spec):
+    histogram: PromQL
+    threshold_seconds: Annotated[float, Field(gt=0)] = Field(alias="thresholdSeconds")
+
+
+class Indicator(Spec):
+    preset: Preset | None = None
+    ratio: Ratio | None = None
+    latency: Latency | None = None
+    expression: PromQL | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Indicator:
+        given = [
+            name for name in ("preset", "ratio", "latency", "expression") if getattr(self, name)
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of preset, ratio, latency or expression"
+                + (f" (got {', '.join(given)})" if given else " (got none)")
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(
+            name for name in ("preset", "ratio", "latency", "expression") if getattr(self, name)
+        )
+
+
+class Tier(Spec):
+    """A burn-rate tier (page or ticket)."""
+
+    enabled: bool = True
+    for_: Duration | None = Field(default=None, alias="for")
+    labels: Labels = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
+
+
+class NoData(Spec):
+    enabled: bool = True
+    for_: Duration = Field(default=DEFAULT_NODATA_FOR, alias="for")
+    labels: Labels = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
+
+
+BURN_RATE_ONLY = ("page", "ticket", "min_rate")
+THRESHOLD_ONLY = ("above", "below", "for_", "tier", "rate_window")
+
+
+class Alerting(Spec):
+    mode: Mode = "burnRate"
+    name: Annotated[str, Field(max_length=128, pattern=conventions.ALERT_NAME_PATTERN)] | None = (
+        None
+    )
+    no_data: NoData | None = Field(default=None, alias="noData")
+    # burnRate mode
+    page: Tier | None = None
+    ticket: Tier | None = None
+    min_rate: Annotated[float, Field(gt=0)] | None = Field(default=None, alias="minRate")
+    # threshold mode
+    above: float | None = None
+    below: float | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    tier: ThresholdTier | None = None
+    rate_window: Duration | None = Field(default=None, alias="rateWindow")
+
+    @model_validator(mode="after")
+    def _fields_fit_mode(self) -> Alerting:
+        if self.mode == "threshold":
+            if (self.above is None) == (self.below is None):
+                raise ValueError("threshold mode needs exactly one of above or below")
+            misplaced = [name for name in BURN_RATE_ONLY if getattr(self, name) is not None]
+            other = "burnRate"
+        else:
+            misplaced = [name for name in THRESHOLD_ONLY if getattr(self, name) is not None]
+            other = "threshold"
+        if misplaced:
+            aliases = ", ".join(_alias(type(self), name) for name in misplaced)
+            raise ValueError(f"{aliases} only apply in {other} mode, and mode is {self.mode}")
+        return self
+
+    def enabled_tiers(self) -> list[str]:
+        """The burn-rate tiers that alert, page first."""
+        return [
+            tier
+            for tier, config in (
+                (conventions.TIER_PAGE, self.page),
+                (conventions.TIER_TICKET, self.ticket),
+            )
+            if config is None or config.enabled
+        ]
+
+
+class SLOAlertSpec(Spec):
+    service: Annotated[
+        str,
+        Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"),
+    ]
+    indicator: Indicator
+    # Required in burnRate mode (validation.py); a note for readers in threshold mode.
+    objective: float | None = None
+    window: Duration = DEFAULT_WINDOW
+    alerting: Alerting = Field(default_factory=Alerting)
+    labels: Labels = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
+
+    @field_validator("objective")
+    @classmethod
+    def _objective_in_range(cls, value: float | None) -> float | None:
+        if value is None:
+            return value
+        if value >= 100:
+            raise ValueError(
+                f"{value:g} leaves no error budget: every single error would breach it, so no "
+                "alert could be useful; use a value below 100, such as 99.9"
+            )
+        if value <= 0:
+            raise ValueError(f"{value:g} is not a percentage above 0")
+        return value
+
+
+class ObjectMeta(BaseModel):
+    """The parts of metadata sloalert reads; the rest (uid, generation, ...) is ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    name: Annotated[
+        str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    ]
+    namespace: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class SLOAlert(BaseModel):
+    """A resource as kubectl or kopf hands it over; status and other top-level keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    api_version: Literal[conventions.API_VERSION] = Field(alias="apiVersion")
+    kind: Literal[conventions.KIND]
+    metadata: ObjectMeta
+    spec: SLOAlertSpec
+
+
+def _alias(model: type[BaseModel], name: str) -> str:
+    return model.model_fields[name].alias or name
+
+
+def to_resource(slo: SLOAlert) -> dict[str, Any]:
+    """The resource as a plain dict with the CRD's field names (defaults filled in)."""
+    return slo.model_dump(by_alias=True, exclude_none=True, mode="json")
