@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fastdining_api.app import create_app
 from fastdining_api.config import Settings
-from fastdining_api.instrumentation import UNMATCHED_HANDLER, instrument
+from fastdining_api.instrumentation import UNMATCHED_HANDLER, instrument, request_metrics
+from prometheus_client import CollectorRegistry
 from sloalert.exporters import (
     FASTAPI_FAMILIES,
     FASTAPI_INPROGRESS,
@@ -104,3 +106,11 @@ def test_a_custom_metrics_path_moves_the_endpoint():
     families = parse(client.get("/internal/metrics").text)
     handlers = {s.labels["handler"] for s in samples_named(families, FASTAPI_REQUESTS.name)}
     assert handlers == {"/ping", UNMATCHED_HANDLER}
+
+
+def test_request_metrics_refuse_to_be_silently_dropped():
+    # The seed's failure: a second registration of the same name returned None and was ignored.
+    registry = CollectorRegistry()
+    assert len(request_metrics(registry)) == 2
+    with pytest.raises(RuntimeError, match="already registered"):
+        request_metrics(registry)

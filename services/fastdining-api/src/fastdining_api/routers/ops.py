@@ -14,16 +14,16 @@ class Health(BaseModel):
 
 
 @router.get("/ping", response_class=PlainTextResponse)
-def ping() -> str:
+async def ping() -> str:
     return "pong"
 
 
 @router.get("/healthz")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get("/boom", responses={500: {"description": "Always: an intentional error"}})
-def boom() -> None:
+async def boom() -> None:
     # Lets anyone drive 5xx traffic to watch the error-rate SLO and its alerts react.
     raise HTTPException(status_code=500, detail="intentional")

@@ -18,6 +18,6 @@ class Recommendations(BaseModel):
 
 
 @router.get("/recommendations")
-def recommendations(query: Annotated[RecommendationQuery, Query()]) -> Recommendations:
+async def recommendations(query: Annotated[RecommendationQuery, Query()]) -> Recommendations:
     picked = recommend(query)
     return Recommendations(count=len(picked), restaurants=picked)
