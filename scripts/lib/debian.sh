@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Fetch Debian packages from a given suite and unpack them into a folder, without installing them.
 #
 # Newer tools (Prometheus 3, Alertmanager 0.33, Go 1.26) are only in sid; mixing suites into the
@@ -43,8 +44,9 @@ deb_update() {
   (
     flock 9
     # Lists younger than a day are reused: the suites move slowly enough for tests.
-    if [[ ${2:-} == force ||
-      -z $(find "$state/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1) ]]; then
+    local fresh
+    fresh=$(find "$state/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)
+    if [[ ${2:-} == force || -z $fresh ]]; then
       mkdir -p "$state/cache"
       _deb_apt "$1" update >/dev/null
     fi
@@ -58,7 +60,7 @@ deb_fetch() {
   mkdir -p "$dir"
   (
     flock 9
-    cd "$dir"
+    cd "$dir" || exit
     # sid moves daily: lists from this morning may name a file the mirror has already dropped.
     if ! _deb_apt "$suite" download "$@" >/dev/null 2>&1; then
       _deb_apt "$suite" update >/dev/null
