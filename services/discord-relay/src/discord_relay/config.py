@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = Field(default=None, validation_alias="RELAY_AUTH_TOKEN")
     auth_token_file: Path | None = Field(default=None, validation_alias="RELAY_AUTH_TOKEN_FILE")
 
+    # Where `python -m discord_relay` listens; all interfaces, as a container must.
+    host: str = Field(default="0.0.0.0", validation_alias="RELAY_HOST")  # noqa: S104
+    port: int = Field(default=8800, ge=1, le=65535, validation_alias="RELAY_PORT")
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024, gt=0, validation_alias="RELAY_MAX_BODY_BYTES"
     )

@@ -17,6 +17,8 @@ REDACTED = "[REDACTED]"
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn adds a copy of its message with terminal colour codes: noise in a JSON log.
+_RECORD_ATTRIBUTES.add("color_message")
 _THIRD_PARTY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _CHATTY_LOGGERS = ("httpx", "httpcore")
 

@@ -78,6 +78,26 @@ def route_to(receiver: Mapping[str, Any], **route: Any) -> dict[str, Any]:
     }
 
 
+# Debian's build reads its default notification templates from this fixed path.
+_DEBIAN_SHARE = Path("/usr/share/prometheus/alertmanager")
+
+
+def _launcher(binary: Path) -> list[str]:
+    """How to start `binary`. Debian's build, unpacked (not installed) by install-tools.sh, looks
+    for its templates under /usr/share; when they are only in the unpacked tree, run it in a
+    private mount namespace where that tree is laid over /usr/share (nothing changes outside)."""
+    real = binary.resolve()
+    unpacked_share = real.parents[1] / "share"
+    if (
+        _DEBIAN_SHARE.joinpath("default.tmpl").exists()
+        or not unpacked_share.joinpath("prometheus", "alertmanager", "default.tmpl").exists()
+    ):
+        return [str(binary)]
+    overlay = f"mount -t overlay overlay -o lowerdir={unpacked_share}:/usr/share /usr/share"
+    script = f'{overlay} && exec "$0" "$@"'
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(real)]
+
+
 @contextmanager
 def run_alertmanager(tmp_path: Path, config: Mapping[str, Any]) -> Iterator[RunningAlertmanager]:
     binary = require_tool("alertmanager")
@@ -89,7 +109,7 @@ def run_alertmanager(tmp_path: Path, config: Mapping[str, Any]) -> Iterator[Runn
     base_url = f"http://{LOOPBACK}:{port}"
     with run_server(
         [
-            binary,
+            *_launcher(binary),
             f"--config.file={config_file}",
             f"--storage.path={workdir / 'data'}",
             f"--web.listen-address={LOOPBACK}:{port}",

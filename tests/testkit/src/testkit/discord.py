@@ -436,27 +436,19 @@ def message_text(record: dict[str, Any]) -> str:
 def run_relay(
     tmp_path: Path, env: Mapping[str, str], *, port: int | None = None
 ) -> Iterator[RunningServer]:
-    """The relay as it runs in production: uvicorn serving `discord_relay.app:app`."""
+    """The relay as its image runs it: `python -m discord_relay` (uvicorn inside), on loopback."""
     port = port or free_port()
     base_url = f"http://{LOOPBACK}:{port}"
     # The relay must see only the settings the caller chose, never ones from the developer's
     # shell: an empty value counts as unset for the relay.
     unset = {name: "" for name in os.environ if _is_relay_setting(name)}
+    listen = {"RELAY_HOST": LOOPBACK, "RELAY_PORT": str(port)}
     with run_server(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "discord_relay.app:app",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "discord_relay"],
         ready_url=f"{base_url}/readyz",
         base_url=base_url,
         log_path=tmp_path / f"discord-relay-{port}.log",
-        env={**unset, **env},
+        env={**unset, **listen, **env},
     ) as server:
         yield server
 

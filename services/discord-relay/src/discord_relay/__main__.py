@@ -1,0 +1,42 @@
+"""`python -m discord_relay`: the relay on RELAY_HOST:RELAY_PORT (0.0.0.0:8800), JSON logs only.
+
+Running uvicorn from here, with our logging set up before it starts, makes every line of output
+JSON, uvicorn's own start-up lines included (`uvicorn discord_relay.app:app` works too, but
+prints those few lines in uvicorn's plain format).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from discord_relay.app import create_app
+from discord_relay.config import Settings
+from discord_relay.logging import configure_logging
+
+log = logging.getLogger("discord_relay")
+
+
+def main() -> None:
+    configure_logging([])
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = [error["msg"] for error in exc.errors(include_url=False, include_input=False)]
+        log.critical("invalid configuration, not starting", extra={"problems": problems})
+        sys.exit(2)
+    configure_logging(settings.secrets(), settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()
