@@ -64,7 +64,7 @@ def request_metrics(registry: CollectorRegistry) -> list[Callable[[metrics.Info]
     """The two request metrics the SLO presets read, and nothing else.
 
     Not metrics.default(): its request/response size summaries and unlabelled high-resolution
-    histogram are read by no rule or dashboard, yet cost about a third of the per-request
+    histogram are read by no rule or dashboard, yet cost about 30% of the per-request
     overhead (bench/bench_fastapi_overhead.py). The seed's bug came from stacking the two:
     default() registers `http_request_duration_seconds` with buckets 0.1/0.5/1 first, and the
     later latency(buckets=...) hits "duplicated timeseries" and is silently dropped.
