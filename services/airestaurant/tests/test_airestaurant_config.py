@@ -154,6 +154,11 @@ def test_the_server_defaults_to_one_threaded_worker_on_port_8900() -> None:
     server = config.load_server_config({})
     assert (server.bind, server.workers, server.threads) == ("0.0.0.0:8900", 1, 4)
     assert server.multiprocess_dir is None
+    assert server.access_log is True
+
+
+def test_the_access_log_can_be_switched_off() -> None:
+    assert config.load_server_config({"AIRESTAURANT_ACCESS_LOG": "off"}).access_log is False
 
 
 def test_several_workers_without_multiprocess_mode_are_refused() -> None:

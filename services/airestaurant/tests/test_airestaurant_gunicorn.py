@@ -119,12 +119,20 @@ def test_every_log_line_is_json_and_requests_are_logged(server: RunningServer) -
     )
 
 
-def test_with_metrics_disabled_there_is_no_metrics_endpoint(tmp_path: Path) -> None:
-    env = airestaurant_env(tmp_path, free_port(), AIRESTAURANT_METRICS_ENABLED="false")
+def test_metrics_and_access_log_can_be_switched_off(tmp_path: Path) -> None:
+    env = airestaurant_env(
+        tmp_path,
+        free_port(),
+        AIRESTAURANT_METRICS_ENABLED="false",
+        AIRESTAURANT_ACCESS_LOG="false",
+    )
     prepare_database(env)
     with serve_airestaurant(env, tmp_path / "gunicorn.log") as running:
         assert httpx.get(f"{running.base_url}/metrics", timeout=10).status_code == 404
         assert httpx.get(f"{running.base_url}/restaurants/", timeout=10).status_code == 200
+        log = running.log()
+    assert "Booting worker" in log
+    assert "gunicorn.access" not in log
 
 
 def test_healthz_is_503_when_the_database_cannot_be_opened(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ DEFAULT_PORT = 8900
 # The container listens on the pod's address, so it must bind every interface.
 DEFAULT_BIND = f"0.0.0.0:{DEFAULT_PORT}"
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1")
-DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "airestaurant"
 SQLITE_FILE_NAME = "airestaurant.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -81,6 +80,7 @@ class ServerConfig:
     threads: int
     multiprocess_dir: Path | None
     log_level: str
+    access_log: bool
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -150,6 +150,11 @@ def secret_key(env: Mapping[str, str], *, debug: bool) -> str:
     return key
 
 
+def default_data_dir() -> Path:
+    # Resolved only when needed: a container user without a passwd entry may have no home.
+    return Path.home() / ".local" / "share" / "airestaurant"
+
+
 def database(env: Mapping[str, str], *, instrumented: bool) -> dict[str, Any]:
     """DATABASES['default'] from DATABASE_URL, SQLite in AIRESTAURANT_DATA_DIR by default.
 
@@ -157,7 +162,7 @@ def database(env: Mapping[str, str], *, instrumented: bool) -> dict[str, Any]:
     """
     url = env.get("DATABASE_URL", "").strip()
     if not url:
-        data_dir = Path(env.get("AIRESTAURANT_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+        data_dir = Path(env.get("AIRESTAURANT_DATA_DIR", "").strip() or default_data_dir())
         url = f"sqlite:///{data_dir / SQLITE_FILE_NAME}"
     try:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -231,4 +236,5 @@ def load_server_config(env: Mapping[str, str]) -> ServerConfig:
         threads=env_int(env, "AIRESTAURANT_THREADS", 4, minimum=1, maximum=64),
         multiprocess_dir=multiprocess_dir,
         log_level=log_level(env),
+        access_log=env_bool(env, "AIRESTAURANT_ACCESS_LOG", default=True),
     )

@@ -27,8 +27,8 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 loglevel = _server.log_level.lower()
-# Access and error logs as JSON lines on stdout (logconfig_dict turns the access log on).
-logconfig_dict = gunicorn_logging(_server.log_level)
+# The error log, and the access log unless AIRESTAURANT_ACCESS_LOG=false, as JSON lines on stdout.
+logconfig_dict = gunicorn_logging(_server.log_level, access_log=_server.access_log)
 # The root filesystem is read-only in Kubernetes: the heartbeat files go to the memory-backed
 # /dev/shm, and the control socket (gunicorn >= 25, under $HOME) is not created at all.
 _SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 (private to the container, not a shared /tmp)

@@ -97,8 +97,12 @@ def django_logging(level: str) -> dict[str, Any]:
     }
 
 
-def gunicorn_logging(level: str) -> dict[str, Any]:
-    """gunicorn's logconfig_dict: its error and access logs to stdout as JSON lines."""
+def gunicorn_logging(level: str, *, access_log: bool = True) -> dict[str, Any]:
+    """gunicorn's logconfig_dict: its error and access logs to stdout as JSON lines.
+
+    Without `access_log`, the access logger still exists (gunicorn always calls it once a
+    logconfig_dict is set) but drops every record.
+    """
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -121,6 +125,10 @@ def gunicorn_logging(level: str) -> dict[str, Any]:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
-            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {
+                "handlers": ["access"] if access_log else [],
+                "level": "INFO" if access_log else "CRITICAL",
+                "propagate": False,
+            },
         },
     }
