@@ -1,0 +1,197 @@
+"""What the Discord relay costs in notification latency, and how many notifications it can relay.
+
+1. Latency, relay against Alertmanager's own Discord integration, measured in the same run:
+   Alertmanager A routes to the relay (webhook_configs) which posts to the Discord stand-in;
+   Alertmanager B posts to the stand-in itself (native discord_configs, Alertmanager >= 0.33).
+   Both are real processes on loopback with the same route (group_wait 1s, so the first
+   notification of a new group goes out at once). For each sample one fresh alert is posted to
+   each (alternating which goes first); the latency is from just before the POST to
+   Alertmanager to the message's arrival at the stand-in (both clocks are this machine's).
+   Printed: medians, p90s, the ratio relay/native (target <= 1.1x) and the added milliseconds.
+2. Throughput: notifications POSTed straight to the relay by concurrent clients for a bounded
+   time, the stand-in accepting everything; as a baseline, the same clients post the very
+   same Discord messages straight to the stand-in. Printed: notifications per second and the
+   ratio relay/stand-in alone.
+
+Run from the repository root (under a minute):
+    uv run python bench/bench_relay.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+from testkit.alertmanager import (
+    RunningAlertmanager,
+    alert,
+    route_to,
+    run_alertmanager,
+    webhook_alert,
+    webhook_payload,
+)
+from testkit.discord import Standin, message_text, run_discord_standin, run_relay
+
+SAMPLES = 30
+SAMPLE_TIMEOUT = 30.0
+TARGET_RATIO = 1.1
+THROUGHPUT_SECONDS = 8.0
+THROUGHPUT_MAX = 5000
+CONCURRENCY = 16
+RELAY_HOOK = "100000000000000001"
+NATIVE_HOOK = "100000000000000002"
+ROUTE = {"group_wait": "1s", "group_interval": "5s", "repeat_interval": "1h"}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def arrival(standin: Standin, hook: str, name: str, since: float) -> float:
+    """When the stand-in accepted the message naming `name` (polls until it has)."""
+    while True:
+        for record in standin.accepted(hook):
+            if name in message_text(record):
+                return float(record["at"])
+        if time.time() - since > SAMPLE_TIMEOUT:
+            raise TimeoutError(f"{name} did not reach the stand-in within {SAMPLE_TIMEOUT}s")
+        time.sleep(0.005)
+
+
+def measure_latency(
+    standin: Standin, relayed: RunningAlertmanager, native: RunningAlertmanager
+) -> dict[str, list[float]]:
+    latencies: dict[str, list[float]] = {"relay": [], "native": []}
+    sides = {"relay": (relayed, RELAY_HOOK), "native": (native, NATIVE_HOOK)}
+    for sample in range(SAMPLES):
+        order = ["relay", "native"] if sample % 2 == 0 else ["native", "relay"]
+        onsets = {}
+        for side in order:
+            alertmanager, _ = sides[side]
+            name = f"Bench{side.title()}{sample:03d}"
+            onsets[side] = (name, time.time())
+            alertmanager.post_alerts([alert(name, labels={"severity": "bench"})])
+        for side in order:
+            name, onset = onsets[side]
+            latencies[side].append(arrival(standin, sides[side][1], name, onset) - onset)
+    return latencies
+
+
+def report_latency(latencies: dict[str, list[float]]) -> None:
+    print(
+        "Notification latency, alert POSTed to Alertmanager -> message at the stand-in "
+        f"({SAMPLES} each):"
+    )
+    for side, label in (
+        ("relay", "Alertmanager -> relay -> stand-in"),
+        ("native", "Alertmanager discord_configs -> stand-in"),
+    ):
+        values = latencies[side]
+        print(
+            f"  {label:>42}: median {statistics.median(values) * 1000:7.1f} ms, "
+            f"p90 {percentile(values, 0.9) * 1000:7.1f} ms"
+        )
+    relay, native = (statistics.median(latencies[side]) for side in ("relay", "native"))
+    ratio = relay / native
+    verdict = "meets" if ratio <= TARGET_RATIO else "ABOVE"
+    print(
+        f"  ratio relay/native (medians): {ratio:.3f}x, "
+        f"the relay adds {(relay - native) * 1000:.1f} ms"
+    )
+    print(f"  target <= {TARGET_RATIO}x: {verdict}")
+
+
+async def drive(post: Callable[[httpx.AsyncClient, int], Awaitable[int]]) -> tuple[int, float]:
+    """Concurrent clients call `post(client, n)` with fresh n until the time or count runs out;
+    return how many succeeded and the seconds taken."""
+    counter = iter(range(THROUGHPUT_MAX))
+    succeeded = 0
+    deadline = time.monotonic() + THROUGHPUT_SECONDS
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal succeeded
+        for number in counter:
+            if time.monotonic() > deadline:
+                return
+            if await post(client, number) == 200:
+                succeeded += 1
+
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        start = time.monotonic()
+        await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
+        return succeeded, time.monotonic() - start
+
+
+def notification(number: int) -> dict[str, Any]:
+    name = f"Throughput{number:05d}"
+    return webhook_payload(
+        [webhook_alert(name, labels={"severity": "bench"}, annotations={"summary": "load"})],
+        group_key=f'{{}}:{{alertname="{name}"}}',
+    )
+
+
+def measure_throughput(standin: Standin, relay_url: str) -> None:
+    standin.reset()
+
+    async def to_relay(client: httpx.AsyncClient, number: int) -> int:
+        response = await client.post(f"{relay_url}/alertmanager", json=notification(number))
+        return response.status_code
+
+    relayed, relay_seconds = asyncio.run(drive(to_relay))
+    messages = [record["body"] for record in standin.accepted(RELAY_HOOK)]
+    if len(messages) != relayed:
+        raise RuntimeError(f"{relayed} notifications relayed but {len(messages)} messages arrived")
+    standin.reset()
+
+    async def to_standin(client: httpx.AsyncClient, number: int) -> int:
+        body = messages[number % len(messages)]
+        response = await client.post(standin.webhook_url(RELAY_HOOK) + "?wait=true", json=body)
+        return response.status_code
+
+    direct, direct_seconds = asyncio.run(drive(to_standin))
+    relay_rate, direct_rate = relayed / relay_seconds, direct / direct_seconds
+    print(f"Throughput, {CONCURRENCY} concurrent clients, up to {THROUGHPUT_SECONDS:.0f} s each:")
+    print(
+        f"  relay (notification -> Discord message): {relay_rate:8.0f} notifications/s "
+        f"({relayed} relayed)"
+    )
+    print(f"  baseline, the same messages straight to the stand-in: {direct_rate:8.0f} messages/s")
+    print(f"  ratio relay/stand-in alone: {relay_rate / direct_rate:.3f}x")
+
+
+def main() -> int:
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-relay-")))
+        standin = stack.enter_context(run_discord_standin(work))
+        relay = stack.enter_context(
+            run_relay(work, {"DISCORD_WEBHOOK_URL": standin.webhook_url(RELAY_HOOK)})
+        )
+        webhook = {"url": f"{relay.base_url}/alertmanager", "send_resolved": False}
+        relayed = stack.enter_context(
+            run_alertmanager(
+                work, route_to({"name": "relay", "webhook_configs": [webhook]}, **ROUTE)
+            )
+        )
+        discord = {"webhook_url": standin.webhook_url(NATIVE_HOOK), "send_resolved": False}
+        native = stack.enter_context(
+            run_alertmanager(
+                work, route_to({"name": "native", "discord_configs": [discord]}, **ROUTE)
+            )
+        )
+        report_latency(measure_latency(standin, relayed, native))
+        measure_throughput(standin, relay.base_url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
