@@ -1,0 +1,70 @@
+"""Synthetic request traffic and SLOAlert resources for rule behaviour tests and benchmarks.
+
+Traffic is a list of phases (how long, how many requests per second, which share fail), turned
+into the counters prometheus-fastapi-instrumentator exports, sampled once a minute, in
+promtool's series notation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sloalert import conventions, exporters
+
+from testkit.promtool import counter, series
+
+SCRAPE_INTERVAL = "1m"
+SAMPLES_PER_MINUTE = 1
+
+
+@dataclass(frozen=True)
+class Phase:
+    minutes: int
+    per_second: float  # requests per second
+    error_ratio: float = 0.0  # share of them answered 5xx
+
+
+def minutes(phases: Sequence[Phase]) -> int:
+    return sum(phase.minutes for phase in phases)
+
+
+def fastapi_requests(job: str, phases: Sequence[Phase]) -> list[dict[str, str]]:
+    """http_requests_total for `job`: a 2xx and a 5xx series following `phases`."""
+    base = {"job": job, "handler": "/menu", "method": "GET"}
+    per_minute = [(phase.minutes, phase.per_second * 60) for phase in phases]
+    good = counter(
+        *((n, rate * (1 - p.error_ratio)) for (n, rate), p in zip(per_minute, phases, strict=True))
+    )
+    bad = counter(
+        *((n, rate * p.error_ratio) for (n, rate), p in zip(per_minute, phases, strict=True))
+    )
+    return [
+        series(exporters.FASTAPI_REQUESTS.name, {**base, "status": "2xx"}, good),
+        series(exporters.FASTAPI_REQUESTS.name, {**base, "status": "5xx"}, bad),
+    ]
+
+
+def availability_slo(
+    name: str,
+    job: str,
+    *,
+    objective: float = 99.9,
+    namespace: str = "apps",
+    alerting: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A burn-rate SLOAlert on the fastapi-availability preset (default tiers unless `alerting`)."""
+    spec: dict[str, Any] = {
+        "service": job,
+        "indicator": {"preset": {"name": "fastapi-availability", "job": job}},
+        "objective": objective,
+    }
+    if alerting is not None:
+        spec["alerting"] = dict(alerting)
+    return {
+        "apiVersion": conventions.API_VERSION,
+        "kind": conventions.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
