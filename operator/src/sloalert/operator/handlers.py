@@ -1,0 +1,81 @@
+"""kopf handlers: decorators only, each calling into the reconciler.
+
+Run with `sloalert-operator`, or `kopf run -m sloalert.operator.handlers --standalone -A`.
+SLOAlerts carry no finalizer: their PrometheusRules go with them through ownerReferences.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from sloalert import conventions
+from sloalert.operator import (
+    MONITORING_GROUP,
+    MONITORING_VERSION,
+    PROMETHEUS_PLURAL,
+    PROMETHEUS_RULE_PLURAL,
+    bridge,
+    runtime,
+)
+from sloalert.operator.selection import PrometheusView
+
+SLOALERTS = (conventions.GROUP, conventions.VERSION, conventions.PLURAL)
+PROMETHEUS_RULES = (MONITORING_GROUP, MONITORING_VERSION, PROMETHEUS_RULE_PLURAL)
+PROMETHEUSES = (MONITORING_GROUP, MONITORING_VERSION, PROMETHEUS_PLURAL)
+
+
+@kopf.on.startup()
+def start(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
+    runtime.start(memo, settings)
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    await runtime.stop(memo)
+
+
+@kopf.index(*SLOALERTS)
+def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str, Any]]:
+    return bridge.sloalert_entry(body)
+
+
+@kopf.index(*PROMETHEUSES)
+def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
+    return PrometheusView.from_object(body)
+
+
+@kopf.on.resume(*SLOALERTS)
+@kopf.on.create(*SLOALERTS)
+@kopf.on.update(*SLOALERTS)
+async def reconcile(
+    body: kopf.Body, memo: kopf.Memo, prometheus_index: kopf.Index, retry: int, **_: Any
+) -> None:
+    result = await memo.parts.reconciler.reconcile(
+        bridge.plain(body), lambda: bridge.prometheuses_in(prometheus_index)
+    )
+    bridge.settle(body, result, retry)
+
+
+@kopf.on.event(*SLOALERTS, when=lambda type, **_: type == "DELETED")
+def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.parts.reconciler.forget(bridge.key_of(body))
+
+
+@kopf.on.event(*PROMETHEUS_RULES, when=bridge.rule_drifted)
+async def repair_rule(
+    type: str, body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
+) -> None:
+    owner = bridge.owner_in(sloalert_index, bridge.key_of(body))
+    repaired = await memo.parts.reconciler.repair(owner, bridge.live_rule(type, body))
+    bridge.announce_repair(owner, repaired)
+
+
+@kopf.on.event(*PROMETHEUSES)
+async def prometheus_changed(
+    memo: kopf.Memo, sloalert_index: kopf.Index, prometheus_index: kopf.Index, **_: Any
+) -> None:
+    await memo.parts.reconciler.refresh_selection(
+        bridge.owners_in(sloalert_index), bridge.prometheuses_in(prometheus_index)
+    )

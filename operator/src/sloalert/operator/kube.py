@@ -1,0 +1,117 @@
+"""The one module that talks to the Kubernetes API (through lightkube's async client).
+
+Everything above it passes plain dictionaries in and gets plain dictionaries or `KubeError` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+from lightkube import AsyncClient, KubeConfig
+from lightkube.core.exceptions import ApiError
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.core_v1 import Namespace
+from lightkube.types import PatchType
+
+from sloalert import conventions
+from sloalert.operator import (
+    FIELD_MANAGER,
+    MONITORING_GROUP,
+    MONITORING_VERSION,
+    PROMETHEUS_RULE_PLURAL,
+)
+
+PrometheusRule = create_namespaced_resource(
+    MONITORING_GROUP, MONITORING_VERSION, conventions.PROMETHEUS_RULE_KIND, PROMETHEUS_RULE_PLURAL
+)
+SLOAlertResource = create_namespaced_resource(
+    conventions.GROUP, conventions.VERSION, conventions.KIND, conventions.PLURAL
+)
+
+# Answers that mean "this API has no such thing" or "we may not look": the labels are unknown.
+_UNKNOWN_NAMESPACE = frozenset({401, 403, 404})
+
+
+class KubeError(Exception):
+    """The API refused or could not be reached; the message says what was attempted and why."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Kube:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    @classmethod
+    def from_environment(cls) -> Kube:
+        """In-cluster service account, else KUBECONFIG or ~/.kube/config."""
+        return cls(AsyncClient(config=KubeConfig.from_env(), field_manager=FIELD_MANAGER))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def apply_rule(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply, forcing our fields back if someone else changed them."""
+        metadata = rule["metadata"]
+        what = f"apply PrometheusRule {metadata['namespace']}/{metadata['name']}"
+        async with _translated(what):
+            applied = await self._client.apply(
+                PrometheusRule(rule), field_manager=FIELD_MANAGER, force=True
+            )
+        return applied.to_dict()
+
+    async def replace_rule_spec(self, rule: Mapping[str, Any]) -> None:
+        """Overwrite the whole spec, dropping what other field managers added beside ours."""
+        metadata = rule["metadata"]
+        async with _translated(
+            f"replace the spec of PrometheusRule {metadata['namespace']}/{metadata['name']}"
+        ):
+            await self._client.patch(
+                PrometheusRule,
+                metadata["name"],
+                {"spec": rule["spec"]},
+                namespace=metadata["namespace"],
+                patch_type=PatchType.MERGE,
+            )
+
+    async def patch_sloalert_status(
+        self, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> None:
+        async with _translated(f"write the status of SLOAlert {namespace}/{name}"):
+            await self._client.patch(
+                SLOAlertResource.Status,
+                name,
+                {"status": dict(status)},
+                namespace=namespace,
+                patch_type=PatchType.MERGE,
+            )
+
+    async def namespace_labels(self, namespace: str) -> dict[str, str] | None:
+        """The namespace's labels; None when this API has no Namespaces or we may not read them."""
+        try:
+            async with _translated(f"read namespace {namespace}"):
+                found = await self._client.get(Namespace, name=namespace)
+        except KubeError as exc:
+            if exc.status in _UNKNOWN_NAMESPACE:
+                return None
+            raise
+        return dict((found.metadata.labels if found.metadata else None) or {})
+
+
+@asynccontextmanager
+async def _translated(what: str) -> AsyncIterator[None]:
+    """Turn lightkube's and the transport's errors into a KubeError naming the attempted action."""
+    try:
+        yield
+    except ApiError as exc:
+        status = exc.status
+        raise KubeError(
+            f"{what}: {status.code} {status.reason}: {status.message}", status.code
+        ) from exc
+    except httpx2.HTTPError as exc:
+        raise KubeError(f"{what}: {exc!r}") from exc

@@ -1,0 +1,302 @@
+"""Keep each SLOAlert's PrometheusRule and status in line: the operator's logic, free of kopf.
+
+An SLOAlert is loaded, generated and rendered (pure), owned, applied with server-side apply and
+reported in its status. The same desired rule is the yardstick for drift: a PrometheusRule that
+differs from it is applied again, one that matches is left alone, so the operator's own writes
+never trigger more writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sloalert import conventions
+from sloalert.errors import InvalidSLOAlert, Problem
+from sloalert.generator import generate
+from sloalert.operator.kube import Kube, KubeError
+from sloalert.operator.metrics import OperatorMetrics
+from sloalert.operator.selection import PrometheusView, Selection, check, needs_namespace_labels
+from sloalert.operator.settings import OperatorSettings
+from sloalert.operator.status import (
+    AppliedRule,
+    Condition,
+    ready_applied,
+    ready_apply_failed,
+    ready_invalid,
+    selected,
+    with_conditions,
+)
+from sloalert.render import prometheus_rule
+from sloalert.validation import load
+
+Key = tuple[str, str]
+Resource = Mapping[str, Any]
+PrometheusSource = Callable[[], Iterable[PrometheusView]]
+
+
+# --- Pure: from an SLOAlert to the PrometheusRule it asks for ---------------------------------
+@dataclass(frozen=True)
+class Desired:
+    rule: dict[str, Any]
+    applied: AppliedRule
+
+
+def key_of(resource: Resource) -> Key:
+    return resource["metadata"]["namespace"], resource["metadata"]["name"]
+
+
+def desired_rule(owner: Resource, extra_labels: Mapping[str, str]) -> Desired:
+    """The PrometheusRule `owner` asks for, owned by it. Raises InvalidSLOAlert."""
+    slo = load(owner)
+    rules = generate(slo)
+    rule = prometheus_rule(slo, rules, extra_labels=extra_labels)
+    rule["metadata"]["ownerReferences"] = [owner_reference(owner)]
+    name = rule["metadata"]["name"]
+    return Desired(rule, AppliedRule(name=name, recording=rules.recording, alerting=rules.alerting))
+
+
+def owner_reference(owner: Resource) -> dict[str, Any]:
+    """A controller reference, so Kubernetes' garbage collector deletes the rule with its owner."""
+    return {
+        "apiVersion": conventions.API_VERSION,
+        "kind": conventions.KIND,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def drift(live: Resource | None, desired: Resource) -> str | None:
+    """What someone changed in the live rule that the operator must put back, or None."""
+    if live is None:
+        return "it was deleted"
+    changes = []
+    if live.get("spec") != desired["spec"]:
+        changes.append("its spec was edited")
+    live_meta, wanted_meta = live.get("metadata") or {}, desired["metadata"]
+    for field in ("labels", "annotations"):
+        have, want = live_meta.get(field) or {}, wanted_meta.get(field) or {}
+        changed = sorted(key for key, value in want.items() if have.get(key) != value)
+        if changed:
+            changes.append(f"its {field} {', '.join(changed)} were changed")
+    owner_uid = wanted_meta["ownerReferences"][0]["uid"]
+    if not any(
+        ref.get("uid") == owner_uid and ref.get("controller")
+        for ref in live_meta.get("ownerReferences") or []
+    ):
+        changes.append("its controller ownerReference was removed")
+    return " and ".join(changes) or None
+
+
+def is_deleting(resource: Resource) -> bool:
+    return bool(resource.get("metadata", {}).get("deletionTimestamp"))
+
+
+# --- Effects --------------------------------------------------------------------------------
+class Outcome(Enum):
+    APPLIED = "applied"
+    INVALID = "invalid"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    ready: Condition
+    changed: bool
+    """Whether the Ready condition differs from before: worth a Kubernetes Event."""
+
+
+class StatusBook:
+    """Writes SLOAlert status, one writer at a time per SLOAlert, and only when it changes.
+
+    Two paths write status concurrently (an SLOAlert's own reconcile, and Prometheus changes
+    recomputing `Selected`). Each builds on the last status written, not on a possibly older
+    watch event, so neither overwrites the other's conditions.
+    """
+
+    def __init__(self, kube: Kube) -> None:
+        self._kube = kube
+        self._written: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._locks: dict[Key, asyncio.Lock] = {}
+
+    def lock(self, key: Key) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    async def update(
+        self, owner: Resource, change: Callable[[Mapping[str, Any]], dict[str, Any]]
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """Apply `change` to the current status; the caller holds `lock(key)`."""
+        meta = owner["metadata"]
+        slot = (meta["namespace"], meta["name"], meta["uid"])
+        before = self._written.get(slot, owner.get("status") or {})
+        after = change(before)
+        if after != before:
+            await self._kube.patch_sloalert_status(meta["namespace"], meta["name"], after)
+            self._written[slot] = after
+        return before, after
+
+    def forget(self, key: Key) -> None:
+        self._locks.pop(key, None)
+        for slot in [slot for slot in self._written if slot[:2] == key]:
+            del self._written[slot]
+
+
+class Reconciler:
+    def __init__(
+        self,
+        kube: Kube,
+        settings: OperatorSettings,
+        metrics: OperatorMetrics,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._kube = kube
+        self._settings = settings
+        self._metrics = metrics
+        self._clock = clock
+        self._status = StatusBook(kube)
+        self._last_prometheuses: list[PrometheusView] | None = None
+
+    async def reconcile(self, owner: Resource, prometheuses: PrometheusSource) -> Result:
+        """Make the SLOAlert's rule and status match its spec.
+
+        `prometheuses` is read under the SLOAlert's lock, so a Prometheus change that lands
+        meanwhile is either seen here or recomputed by `refresh_selection` right after.
+        """
+        started = time.perf_counter()
+        async with self._status.lock(key_of(owner)):
+            result = await self._reconcile(owner, list(prometheuses()))
+        self._metrics.reconcile_duration.observe(time.perf_counter() - started)
+        self._metrics.reconciles.labels(outcome=result.outcome.value).inc()
+        self._metrics.ready.set(key_of(owner), result.ready.status)
+        return result
+
+    async def _reconcile(self, owner: Resource, prometheuses: list[PrometheusView]) -> Result:
+        generation = owner["metadata"].get("generation")
+        try:
+            desired = desired_rule(owner, self._settings.rule_labels)
+        except InvalidSLOAlert as invalid:
+            return await self._report(owner, Outcome.INVALID, invalid.problems, generation)
+        try:
+            await self._put(desired.rule)
+        except KubeError as exc:
+            failed = ready_apply_failed(desired.applied.name, str(exc))
+            await self._write(owner, [failed], generation=generation)
+            return Result(Outcome.FAILED, failed, changed=True)
+        ready = ready_applied(desired.applied)
+        selection = await self._selection(owner, desired.rule, prometheuses)
+        before, _ = await self._write(
+            owner, [ready, selected(selection)], generation=generation, rule=desired.applied
+        )
+        return Result(Outcome.APPLIED, ready, changed=_ready_changed(before, ready))
+
+    async def _report(
+        self,
+        owner: Resource,
+        outcome: Outcome,
+        problems: list[Problem],
+        generation: int | None,
+    ) -> Result:
+        has_rules = bool((owner.get("status") or {}).get("prometheusRule"))
+        ready = ready_invalid(problems, has_previous_rules=has_rules)
+        before, _ = await self._write(owner, [ready], generation=generation)
+        return Result(outcome, ready, changed=_ready_changed(before, ready))
+
+    async def _write(
+        self,
+        owner: Resource,
+        conditions: list[Condition],
+        *,
+        generation: int | None = None,
+        rule: AppliedRule | None = None,
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        now = self._clock()
+        return await self._status.update(
+            owner,
+            lambda before: with_conditions(
+                before, conditions, now=now, generation=generation, rule=rule
+            ),
+        )
+
+    async def _selection(
+        self, owner: Resource, rule: Resource, prometheuses: list[PrometheusView]
+    ) -> Selection:
+        namespace = owner["metadata"]["namespace"]
+        namespace_labels = (
+            await self._kube.namespace_labels(namespace)
+            if needs_namespace_labels(prometheuses)
+            else None
+        )
+        return check(
+            namespace=namespace,
+            labels=rule["metadata"].get("labels") or {},
+            namespace_labels=namespace_labels,
+            prometheuses=prometheuses,
+        )
+
+    def drift_of(self, owner: Resource, live: Resource | None) -> str | None:
+        """What differs between `live` (None: deleted) and the rule `owner` asks for."""
+        if is_deleting(owner):
+            return None
+        try:
+            desired = desired_rule(owner, self._settings.rule_labels)
+        except InvalidSLOAlert:
+            return None  # its last good rules stay; the owner's status already says why
+        return drift(live, desired.rule)
+
+    async def repair(self, owner: Resource, live: Resource | None) -> str | None:
+        """Put back the owner's rule if `live` (None: deleted) differs; say what was repaired."""
+        async with self._status.lock(key_of(owner)):
+            found = self.drift_of(owner, live)
+            if found is None:
+                return None
+            await self._put(desired_rule(owner, self._settings.rule_labels).rule)
+        self._metrics.drift_repairs.inc()
+        return found
+
+    async def _put(self, rule: Resource) -> None:
+        """Apply the rule; if fields another manager added survive the apply, drop them too."""
+        applied = await self._kube.apply_rule(rule)
+        if applied.get("spec") != rule["spec"]:
+            await self._kube.replace_rule_spec(rule)
+
+    async def refresh_selection(
+        self, owners: Iterable[Resource], prometheuses: Iterable[PrometheusView]
+    ) -> None:
+        """Recompute `Selected` for every SLOAlert after a Prometheus object changed."""
+        views = sorted(prometheuses, key=lambda view: view.ref)
+        if views == self._last_prometheuses:
+            return  # a status-only change of a Prometheus: nothing that decides selection
+        self._last_prometheuses = views
+        for owner in owners:
+            if is_deleting(owner):
+                continue
+            try:
+                desired = desired_rule(owner, self._settings.rule_labels)
+            except InvalidSLOAlert:
+                continue
+            async with self._status.lock(key_of(owner)):
+                selection = await self._selection(owner, desired.rule, views)
+                await self._write(owner, [selected(selection)])
+
+    def forget(self, key: Key) -> None:
+        self._status.forget(key)
+        self._metrics.ready.forget(key)
+
+
+def _ready_changed(before: Mapping[str, Any], ready: Condition) -> bool:
+    for condition in before.get("conditions") or []:
+        if condition.get("type") == ready.type:
+            return (condition.get("status"), condition.get("message")) != (
+                ready.status,
+                ready.message,
+            )
+    return True

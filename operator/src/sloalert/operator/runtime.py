@@ -1,0 +1,55 @@
+"""The operator's parts, built when kopf starts and closed when it stops."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import kopf
+
+from sloalert.operator.kube import Kube
+from sloalert.operator.metrics import OperatorMetrics
+from sloalert.operator.reconcile import Reconciler
+from sloalert.operator.settings import OperatorSettings, load_settings
+
+
+@dataclass
+class Parts:
+    settings: OperatorSettings
+    kube: Kube
+    metrics: OperatorMetrics
+    reconciler: Reconciler
+
+
+def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
+    """Build the parts into `memo` (kopf shares it with every handler) and tune kopf."""
+    settings = memo.get("settings") or load_settings()
+    tune(kopf_settings)
+    quiet_http_logs()
+    kube = Kube.from_environment()
+    metrics = OperatorMetrics()
+    metrics.serve(settings.listen_host, settings.metrics_port)
+    parts = Parts(settings, kube, metrics, Reconciler(kube, settings, metrics))
+    memo["parts"] = parts
+    return parts
+
+
+async def stop(memo: kopf.Memo) -> None:
+    parts: Parts | None = memo.get("parts")
+    if parts is not None:
+        parts.metrics.stop()
+        await parts.kube.close()
+
+
+def tune(kopf_settings: kopf.OperatorSettings) -> None:
+    # One operator per cluster needs no peering objects (the test API server has none either).
+    kopf_settings.peering.standalone = True
+    # kopf turns every INFO log line of a handler into a Kubernetes Event; post only what a
+    # person should see (Ready changes, repairs, failures), not "handler succeeded" per object.
+    kopf_settings.posting.level = logging.WARNING
+
+
+def quiet_http_logs() -> None:
+    # The HTTP client logs every request at INFO: one line per write, thousands at start-up.
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)

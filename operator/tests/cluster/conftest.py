@@ -1,0 +1,87 @@
+"""A real API server for the operator's cluster tests, a fresh namespace per test, the operator.
+
+The API server is the local one `make setup` builds (etcd + the CRD API server), or any
+cluster `KUBECONFIG` names. The operator runs in-process with kopf's KopfRunner (real kopf,
+real handlers); the restart test runs it as a real process instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from kopf.testing import KopfRunner
+from lightkube import Client
+from testkit import apiserver
+from testkit.processes import LOOPBACK, free_port
+from testkit.sloalert_cluster import RULE_LABELS, client, delete_namespace_objects, wait_for
+
+REPO = Path(__file__).resolve().parents[3]
+CRDS = [
+    *sorted((REPO / "operator" / "crds").glob("*.yaml")),
+    *sorted((REPO / "tests" / "apiserver" / "crds").glob("*.yaml")),
+]
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[apiserver.Cluster]:
+    with apiserver.cluster_for_tests(tmp_path_factory.mktemp("apiserver"), CRDS) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def kube(cluster: apiserver.Cluster) -> Client:
+    return client(cluster.kubeconfig)
+
+
+@pytest.fixture
+def namespace(cluster: apiserver.Cluster, kube: Client) -> Iterator[str]:
+    """A namespace of its own for each test, emptied afterwards (the local server has no
+    garbage collector, so nothing else would delete the rules)."""
+    with cluster.namespace("slo") as name:
+        yield name
+        delete_namespace_objects(kube, name)
+
+
+@dataclass(frozen=True)
+class InProcessOperator:
+    runner: KopfRunner
+    metrics_url: str
+    health_url: str
+
+
+@pytest.fixture
+def operator(
+    cluster: apiserver.Cluster, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcessOperator]:
+    metrics_port, health_port = free_port(), free_port()
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("SLOALERT_LISTEN_HOST", LOOPBACK)
+    monkeypatch.setenv("SLOALERT_METRICS_PORT", str(metrics_port))
+    monkeypatch.setenv("SLOALERT_RULE_LABELS", ",".join(f"{k}={v}" for k, v in RULE_LABELS.items()))
+    health_url = f"http://{LOOPBACK}:{health_port}/healthz"
+    args = [
+        "run",
+        "-m",
+        "sloalert.operator.handlers",
+        "--standalone",
+        "-A",
+        "--liveness",
+        health_url,
+    ]
+    with KopfRunner(args, timeout=30) as runner:
+        metrics_url = f"http://{LOOPBACK}:{metrics_port}/metrics"
+        wait_for(lambda: _answers(metrics_url), what=f"the operator's metrics at {metrics_url}")
+        yield InProcessOperator(runner, metrics_url, health_url)
+    assert runner.exception is None, runner.output
+    assert runner.exit_code == 0, runner.output
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,126 @@
+"""Drive the SLOAlert operator on a real API server: its resources, bounded waits, its process.
+
+Used by the operator's cluster tests and by its benchmark. The operator runs as it does in a
+container (`sloalert-operator`), talking to whatever cluster the kubeconfig names.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lightkube import Client, KubeConfig
+from lightkube.core.exceptions import ApiError
+from lightkube.generic_resource import create_namespaced_resource
+from sloalert import conventions
+
+from testkit.processes import LOOPBACK, RunningServer, free_port, run_server
+
+T = TypeVar("T")
+
+MONITORING_GROUP, MONITORING_VERSION = conventions.PROMETHEUS_RULE_API_VERSION.split("/")
+SLOAlert = create_namespaced_resource(
+    conventions.GROUP, conventions.VERSION, conventions.KIND, conventions.PLURAL
+)
+PrometheusRule = create_namespaced_resource(
+    MONITORING_GROUP, MONITORING_VERSION, conventions.PROMETHEUS_RULE_KIND, "prometheusrules"
+)
+Prometheus = create_namespaced_resource(
+    MONITORING_GROUP, MONITORING_VERSION, "Prometheus", "prometheuses"
+)
+RULE_LABELS = {"release": "kube-prometheus-stack"}
+"""The extra labels the operator under test puts on its rules (kube-prometheus-stack's)."""
+
+
+def client(kubeconfig: Path) -> Client:
+    return Client(config=KubeConfig.from_file(kubeconfig), field_manager="sloalert-tests")
+
+
+def sloalert(
+    name: str, namespace: str, *, objective: float = 99.5, errors: str | None = None
+) -> Any:
+    """A valid SLOAlert with a ratio indicator; `errors` replaces its error-count selector."""
+    return SLOAlert(
+        apiVersion=conventions.API_VERSION,
+        kind=conventions.KIND,
+        metadata={"name": name, "namespace": namespace},
+        spec={
+            "service": "checkout",
+            "indicator": {
+                "ratio": {
+                    "errors": errors or 'http_requests_total{job="checkout",status="5xx"}',
+                    "total": 'http_requests_total{job="checkout"}',
+                }
+            },
+            "objective": objective,
+        },
+    )
+
+
+def prometheus(name: str, namespace: str, rule_selector: Mapping[str, Any] | None) -> Any:
+    spec: dict[str, Any] = {"ruleNamespaceSelector": {}}
+    if rule_selector is not None:
+        spec["ruleSelector"] = dict(rule_selector)
+    return Prometheus(metadata={"name": name, "namespace": namespace}, spec=spec)
+
+
+def condition(resource: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    for found in (resource.get("status") or {}).get("conditions") or []:
+        if found.get("type") == kind:
+            return found
+    return None
+
+
+def get_or_none(kube: Client, resource: type, name: str, namespace: str) -> Any | None:
+    try:
+        return kube.get(resource, name=name, namespace=namespace)
+    except ApiError as exc:
+        if exc.status.code == 404:
+            return None
+        raise
+
+
+def wait_for(probe: Callable[[], T | None], *, what: str, timeout: float = 15.0) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def delete_namespace_objects(kube: Client, namespace: str) -> None:
+    """The test API server has no garbage collector and no namespace deletion: clean by hand."""
+    for resource in (SLOAlert, PrometheusRule, Prometheus):
+        for found in kube.list(resource, namespace=namespace):
+            kube.delete(resource, found.metadata.name, namespace=namespace)
+
+
+@contextmanager
+def operator_process(
+    kubeconfig: Path, log_path: Path, env: Mapping[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """Run `sloalert-operator` on loopback until the block ends; ready once it serves metrics."""
+    metrics_port, health_port = free_port(), free_port()
+    command = [Path(sys.executable).with_name("sloalert-operator")]
+    settings = {
+        "KUBECONFIG": str(kubeconfig),
+        "SLOALERT_LISTEN_HOST": LOOPBACK,
+        "SLOALERT_METRICS_PORT": str(metrics_port),
+        "SLOALERT_HEALTH_PORT": str(health_port),
+        "SLOALERT_RULE_LABELS": ",".join(f"{k}={v}" for k, v in RULE_LABELS.items()),
+        "SLOALERT_LOG_FORMAT": "text",
+        **(env or {}),
+    }
+    base_url = f"http://{LOOPBACK}:{metrics_port}"
+    with run_server(
+        command, ready_url=f"{base_url}/metrics", base_url=base_url, log_path=log_path, env=settings
+    ) as server:
+        yield server
