@@ -150,7 +150,7 @@ class DiscordSink:
             return "ok", 0.0, ""
         detail = f"HTTP {response.status_code} {response.text[:_BODY_EXCERPT]}"
         if response.status_code == 429:
-            retry_after = _retry_after(response)
+            retry_after = retry_after_seconds(response)
             self._not_before = max(self._not_before, time.monotonic() + retry_after)
             return "rate_limited", retry_after, detail
         if response.status_code >= 500:
@@ -175,7 +175,7 @@ class DiscordSink:
         await asyncio.sleep(wait)
 
 
-def _retry_after(response: httpx.Response) -> float:
+def retry_after_seconds(response: httpx.Response) -> float:
     """Discord's `retry_after` (JSON body, seconds) or else the `Retry-After` header."""
     try:
         body = response.json()

@@ -1,0 +1,42 @@
+"""The pure parts of delivery: how long to back off, and how long Discord asked us to wait."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from discord_relay.delivery import RetryPolicy, retry_after_seconds
+
+POLICY = RetryPolicy(
+    max_attempts=5, timeout_seconds=5, backoff_base_seconds=0.5, backoff_max_seconds=4
+)
+
+
+@pytest.mark.parametrize(("attempt", "ceiling"), [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)])
+def test_backoff_doubles_up_to_the_cap_with_jitter_in_its_upper_half(
+    attempt: int, ceiling: float
+) -> None:
+    waits = {POLICY.backoff(attempt) for _ in range(200)}
+    assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+    assert len(waits) > 100, "jittered, so concurrent retries spread out"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected"),
+    [
+        (
+            b'{"message": "You are being rate limited.", "retry_after": 2.5, "global": false}',
+            {},
+            2.5,
+        ),
+        (b'{"retry_after": 0.25}', {"Retry-After": "9"}, 0.25),  # the body is more precise
+        (b"<html>cloudflare</html>", {"Retry-After": "3"}, 3.0),
+        (b'{"retry_after": "soon"}', {"Retry-After": "7"}, 7.0),
+        (b"", {}, 1.0),
+        (b'{"retry_after": -1}', {"Retry-After": "NaN"}, 1.0),
+        (b'{"retry_after": true}', {}, 1.0),
+    ],
+)
+def test_retry_after_comes_from_the_body_then_the_header_then_a_default(
+    body: bytes, headers: dict[str, str], expected: float
+) -> None:
+    assert retry_after_seconds(httpx.Response(429, content=body, headers=headers)) == expected
