@@ -38,6 +38,19 @@ DEFAULT_NODATA_FOR = "10m"
 DEFAULT_RATE_WINDOW = "5m"  # threshold mode: the range of rate() in presets and $window
 DEFAULT_THRESHOLD_TIER = "ticket"
 
+SERVICE_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # Kubernetes object names (DNS subdomain)
+# What each pattern means, for error messages.
+PATTERN_MEANINGS = {
+    durations.PATTERN: "a Prometheus duration, like 30s, 5m, 1h30m or 30d",
+    SERVICE_PATTERN: "made of letters, digits, '-', '_' and '.', "
+    "starting and ending with a letter or digit",
+    NAME_PATTERN: "made of lower-case letters, digits, '-' and '.', "
+    "starting and ending with a letter or digit",
+    conventions.ALERT_NAME_PATTERN: "an identifier (letters, digits and '_', "
+    "not starting with a digit)",
+}
+
 _LABEL_NAME = re.compile(conventions.LABEL_NAME_PATTERN)
 
 
@@ -164,8 +177,9 @@ class Alerting(Spec):
             misplaced = [name for name in THRESHOLD_ONLY if getattr(self, name) is not None]
             other = "threshold"
         if misplaced:
-            aliases = ", ".join(_alias(type(self), name) for name in misplaced)
-            raise ValueError(f"{aliases} only apply in {other} mode, and mode is {self.mode}")
+            aliases = " and ".join(_alias(type(self), name) for name in misplaced)
+            verb = "is" if len(misplaced) == 1 else "are"
+            raise ValueError(f"{aliases} {verb} only for {other} mode, and mode is {self.mode}")
         return self
 
     def enabled_tiers(self) -> list[str]:
@@ -213,9 +227,7 @@ class ObjectMeta(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
-    name: Annotated[
-        str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    ]
+    name: Annotated[str, Field(min_length=1, max_length=253, pattern=NAME_PATTERN)]
     namespace: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)

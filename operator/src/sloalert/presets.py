@@ -124,14 +124,14 @@ PRESETS: Final = {
             "node-cpu",
             "value",
             job_required=False,
-            summary="CPU busy fraction per instance (threshold mode only)",
+            summary="the busy CPU fraction per instance",
             value=_node_cpu,
         ),
         PresetDef(
             "node-memory",
             "value",
             job_required=False,
-            summary="available / total memory per instance (threshold mode only)",
+            summary="the available memory fraction per instance",
             value=_node_memory,
         ),
     )
@@ -163,8 +163,8 @@ def problems(preset: Preset, alerting: Alerting) -> Iterator[Problem]:
     if definition.kind == "value" and burn_rate:
         yield Problem(
             f"{FIELD}.name",
-            f"{preset.name} is a value ({definition.summary}), not a bad-event ratio, so it has "
-            "no error budget to burn: use alerting.mode threshold",
+            f"{preset.name} gives a value, {definition.summary}, not a bad-event ratio, so it "
+            "has no error budget to burn: use alerting.mode threshold",
         )
     if definition.kind != "latency":
         for field, given in (

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sloalert import burnrate, durations, indicators, sli
 from sloalert.errors import InvalidSLOAlert, Problem
-from sloalert.models import SLOAlert, SLOAlertSpec
+from sloalert.models import PATTERN_MEANINGS, SLOAlert, SLOAlertSpec
 
 ROOT_FIELD = "resource"
 
@@ -96,8 +96,14 @@ def _message(error: Any, loc: list[str]) -> str:
         )
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return "must be a mapping"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        meaning = PATTERN_MEANINGS.get(pattern, f"a match for {pattern}")
+        return f"{error['input']!r} must be {meaning}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.startswith("literal"):
+        message += f", not {error['input']!r}"
+    return message
 
 
 def _allowed_fields(loc: list[str]) -> list[str]:

@@ -68,3 +68,33 @@ def availability_slo(
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
     }
+
+
+@dataclass(frozen=True)
+class LatencyPhase:
+    minutes: int
+    per_second: float  # requests (or queries) per second
+    seconds: float  # how long each of them takes
+
+
+def histogram(
+    bucket_series: str,
+    labels: Mapping[str, str],
+    bounds: Sequence[float],
+    phases: Sequence[LatencyPhase],
+) -> list[dict[str, str]]:
+    """A classic histogram's `_bucket` series (one per bound, and +Inf) following `phases`."""
+    result = []
+    for bound in [*bounds, float("inf")]:
+        per_minute = [
+            (phase.minutes, phase.per_second * 60 if phase.seconds <= bound else 0.0)
+            for phase in phases
+        ]
+        le = "+Inf" if bound == float("inf") else repr(float(bound))
+        result.append(series(bucket_series, {**labels, "le": le}, counter(*per_minute)))
+    return result
+
+
+def steps(*levels: tuple[int, float]) -> str:
+    """A gauge holding each (samples, value) in turn: `steps((3, 1), (2, 0))` is 1 1 1 0 0."""
+    return " ".join(f"{format(value, '.12g')}x{samples - 1}" for samples, value in levels)

@@ -1,0 +1,169 @@
+"""The CRD and the Python models accept and refuse the same resources, field for field.
+
+The CRD's structural schema is checked offline with a JSON-Schema validator (strict about
+unknown fields, as kubectl apply is); its CEL rules run only in a real API server, so examples
+that only CEL refuses are marked `cel` in the corpus and must be refused by sloalert, accepted
+by the structural schema, and covered by a CEL rule in the CRD.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Literal, Union, get_args, get_origin
+
+import pytest
+from pydantic import BaseModel
+from sloalert import conventions, models
+from sloalert.errors import InvalidSLOAlert
+from sloalert.validation import load
+from testkit import crd_schema
+
+from . import corpus
+
+CRD = crd_schema.load_crd(corpus.CRD)
+SCHEMA = crd_schema.version_schema(CRD, conventions.VERSION)
+SPEC = SCHEMA["properties"]["spec"]
+VALID = corpus.valid()
+INVALID = corpus.invalid()
+
+
+@pytest.mark.parametrize("example", VALID, ids=lambda e: e.id)
+def test_a_valid_example_passes_both_the_models_and_the_crd_schema(
+    example: corpus.Example,
+) -> None:
+    load(example.body)
+    assert crd_schema.errors(CRD, conventions.VERSION, example.body) == []
+
+
+@pytest.mark.parametrize("example", INVALID, ids=lambda e: e.id)
+def test_an_invalid_example_is_refused_by_the_models_naming_its_field(
+    example: corpus.Example,
+) -> None:
+    with pytest.raises(InvalidSLOAlert) as refused:
+        load(example.body)
+    assert any(
+        problem.field == example.field and example.says in problem.message
+        for problem in refused.value.problems
+    ), refused.value.problems
+
+
+@pytest.mark.parametrize("example", INVALID, ids=lambda e: e.id)
+def test_the_crd_schema_refuses_exactly_the_examples_marked_schema_or_unknown_field(
+    example: corpus.Example,
+) -> None:
+    assert example.refused_by in corpus.REFUSERS
+    schema_errors = crd_schema.errors(CRD, conventions.VERSION, example.body)
+    if example.refused_by in {"schema", "unknown-field"}:
+        assert schema_errors, "the structural schema accepted it"
+        assert any(error.startswith(example.field) for error in schema_errors), schema_errors
+    else:
+        assert schema_errors == []
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in INVALID if e.refused_by == "cel"], ids=lambda e: e.id
+)
+def test_a_cel_rule_guards_the_field_of_every_example_only_cel_refuses(
+    example: corpus.Example,
+) -> None:
+    assert _cel_rules_for(example.field), f"no x-kubernetes-validations cover {example.field}"
+
+
+def test_the_cross_field_rules_are_cel_rules_in_the_crd() -> None:
+    indicator_rules = " ".join(r["rule"] for r in SPEC["properties"]["indicator"][_CEL])
+    for kind in ("preset", "ratio", "latency", "expression"):
+        assert f"has(self.{kind})" in indicator_rules
+    assert "== 1" in indicator_rules
+    alerting_rules = [r["rule"] for r in SPEC["properties"]["alerting"][_CEL]]
+    assert any(
+        "'threshold'" in rule and "has(self.above) != has(self.below)" in rule
+        for rule in alerting_rules
+    )
+
+
+def test_the_crd_fields_are_the_models_fields_with_the_same_enums_and_defaults() -> None:
+    _compare(SPEC, models.SLOAlertSpec, "spec")
+
+
+def test_every_field_has_a_description_for_kubectl_explain() -> None:
+    missing = [path for path, node in _properties(SCHEMA, "") if not node.get("description")]
+    assert missing == [".metadata"]  # the API server documents metadata itself
+
+
+def test_the_crd_names_what_conventions_name() -> None:
+    names = CRD["spec"]["names"]
+    assert CRD["metadata"]["name"] == conventions.CRD_NAME
+    assert CRD["spec"]["group"] == conventions.GROUP
+    assert (names["kind"], names["plural"], names["singular"]) == (
+        conventions.KIND,
+        conventions.PLURAL,
+        conventions.SINGULAR,
+    )
+    assert tuple(names["shortNames"]) == conventions.SHORT_NAMES
+    [version] = CRD["spec"]["versions"]
+    assert version["name"] == conventions.VERSION
+    assert version["subresources"] == {"status": {}}
+    columns = [column["name"] for column in version["additionalPrinterColumns"]]
+    assert columns == ["Service", "Objective", "Window", "Mode", "Ready", "Age"]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+_CEL = "x-kubernetes-validations"
+
+
+def _cel_rules_for(field: str) -> list[dict[str, Any]]:
+    """CEL rules on the field's schema node, or on its parent with fieldPath naming it."""
+    parts = field.split(".")[1:]  # below spec
+    node, parent = SPEC, None
+    for part in parts:
+        parent, node = node, node["properties"][part]
+    rules = list(node.get(_CEL, []))
+    if parent is not None:
+        rules += [r for r in parent.get(_CEL, []) if r.get("fieldPath") == f".{parts[-1]}"]
+    return rules
+
+
+def _properties(node: dict[str, Any], path: str):
+    for name, child in node.get("properties", {}).items():
+        yield f"{path}.{name}", child
+        yield from _properties(child, f"{path}.{name}")
+        if isinstance(child.get("items"), dict):
+            yield from _properties(child["items"], f"{path}.{name}[]")
+
+
+def _compare(node: dict[str, Any], model: type[BaseModel], path: str) -> None:
+    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    assert set(node["properties"]) == set(fields), path
+    assert set(node.get("required", [])) == {
+        alias for alias, info in fields.items() if info.is_required()
+    }, path
+    for alias, info in fields.items():
+        child = node["properties"][alias]
+        where = f"{path}.{alias}"
+        annotation = _unwrap(info.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            assert child["type"] == "object", where
+            _compare(child, annotation, where)
+            continue
+        if get_origin(annotation) is Literal:
+            assert child["enum"] == list(get_args(annotation)), where
+        if info.is_required():
+            assert "default" not in child, where
+            continue
+        default = info.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):  # an object defaulted to {} and its own defaults
+            assert child.get("default") == {}, where
+        elif "default" in child:
+            assert child["default"] == default, where
+        else:  # no default, or an empty map: both mean "absent" to the API server
+            assert default in (None, {}), f"{where}: the model defaults to {default!r}, the CRD not"
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` -> X; Annotated[X, ...] -> X."""
+    if get_origin(annotation) in {Union, types.UnionType}:
+        [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+    while hasattr(annotation, "__metadata__"):
+        annotation = annotation.__origin__
+    return annotation

@@ -1,0 +1,200 @@
+"""The seven seed alerts, as SLOAlerts in manifests/slo, behave as the seeds meant, in promtool.
+
+Each case feeds synthetic series (with the exporters' real metric names) in which the seed's
+condition starts to hold at a known minute, and checks that the generated alert is quiet one
+evaluation before its `for` has passed and fires, with the right labels, when it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sloalert import exporters
+from sloalert.generator import generate
+from sloalert.render import rule_file
+from sloalert.validation import load
+from testkit import promtool
+from testkit.slo_traffic import (
+    LatencyPhase,
+    Phase,
+    fastapi_requests,
+    histogram,
+    steps,
+)
+
+pytestmark = pytest.mark.integration
+
+MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "slo"
+NODE = {"job": "node", "instance": "node-1:9100"}
+
+
+@dataclass(frozen=True)
+class Seed:
+    file: str
+    series: list[dict[str, str]]
+    holds_from: int  # the first minute at which the alert's condition is true
+    series_labels: dict[str, str] = field(default_factory=dict)  # what the expr keeps
+
+
+def _django_responses(status: str, values: str) -> dict[str, str]:
+    labels = {"job": "django", "view": "restaurant-list", "method": "GET", "status": status}
+    return promtool.series(exporters.DJANGO_RESPONSES.name, labels, values)
+
+
+SEEDS = {
+    "target down for 2m pages": Seed(
+        "seed-target-down.yaml",
+        [
+            promtool.series(
+                "up", {"job": "fastapi", "instance": "fastapi-0:8000"}, steps((11, 1), (20, 0))
+            )
+        ],
+        holds_from=11,
+        series_labels={"job": "fastapi", "instance": "fastapi-0:8000"},
+    ),
+    "a 5xx ratio over 1% across both apps for 2m": Seed(
+        "seed-5xx-ratio.yaml",
+        [
+            *fastapi_requests("fastapi", [Phase(10, 1.0), Phase(20, 1.0, 0.5)]),
+            _django_responses("200", promtool.counter((30, 60.0))),
+        ],
+        holds_from=11,
+    ),
+    "over 0.5 5xx a second for 2m": Seed(
+        "seed-5xx-rate.yaml",
+        [
+            *fastapi_requests("fastapi", [Phase(30, 0.2)]),
+            _django_responses("200", promtool.counter((30, 60.0))),
+            _django_responses("500", promtool.counter((10, 0.0), (20, 60.0))),
+        ],
+        holds_from=13,
+    ),
+    "FastAPI p95 over 0.5s for 3m": Seed(
+        "seed-fastapi-p95.yaml",
+        histogram(
+            exporters.FASTAPI_LATENCY.bucket,
+            {"job": "fastapi", "handler": "/menu", "method": "GET"},
+            exporters.FASTAPI_LATENCY.buckets,
+            [LatencyPhase(10, 1.0, 0.08), LatencyPhase(20, 1.0, 1.2)],
+        ),
+        holds_from=11,
+    ),
+    "Django DB p95 over 0.2s for 3m": Seed(
+        "seed-django-db-p95.yaml",
+        histogram(
+            exporters.DJANGO_DB_LATENCY.bucket,
+            {"job": "django", "alias": "default", "vendor": "sqlite"},
+            exporters.DJANGO_DB_LATENCY.buckets,
+            [LatencyPhase(10, 5.0, 0.004), LatencyPhase(20, 5.0, 0.3)],
+        ),
+        holds_from=11,
+    ),
+    "node CPU over 80% for 5m": Seed(
+        "seed-node-cpu.yaml",
+        [
+            promtool.series(
+                exporters.NODE_CPU.name,
+                {**NODE, "cpu": "0", "mode": "idle"},
+                promtool.counter((10, 54.0), (30, 6.0)),
+            )
+        ],
+        # rate() over 5m sees 4 intervals: idle falls below 20% once all 4 are busy ones
+        holds_from=14,
+        series_labels={"instance": NODE["instance"]},
+    ),
+    "node memory under 10% available for 5m": Seed(
+        "seed-node-memory.yaml",
+        [
+            promtool.series(exporters.NODE_MEMORY_TOTAL.name, NODE, steps((40, 8e9))),
+            promtool.series(
+                exporters.NODE_MEMORY_AVAILABLE.name, NODE, steps((11, 4e9), (29, 0.5e9))
+            ),
+        ],
+        holds_from=11,
+        series_labels=NODE,
+    ),
+}
+
+
+def _resource(file: str) -> dict[str, Any]:
+    return yaml.safe_load((MANIFESTS / file).read_text())
+
+
+def _alert_rule(rules: dict[str, Any]) -> dict[str, Any]:
+    [rule] = [r for g in rules["groups"] for r in g["rules"] if not r["alert"].endswith("NoData")]
+    return rule
+
+
+@pytest.mark.parametrize("seed", SEEDS.values(), ids=SEEDS.keys())
+def test_each_seed_alert_fires_when_its_condition_holds_for_its_for_and_not_before(
+    seed: Seed, tmp_path: Path
+) -> None:
+    slo = load(_resource(seed.file))
+    rules = promtool.without_annotations(rule_file([generate(slo)]))
+    rule = _alert_rule(rules)
+    hold = int(rule["for"].removesuffix("m"))
+    firing = {**seed.series_labels, **rule["labels"]}
+    condition = f"count({rule['expr']})"
+    result = promtool.run_rule_tests(
+        promtool.promtool(),
+        rules,
+        [
+            {
+                "interval": "1m",
+                "input_series": seed.series,
+                "promql_expr_test": [
+                    promtool.expr_test(condition, f"{seed.holds_from - 1}m"),
+                    promtool.expr_test(
+                        condition, f"{seed.holds_from}m", [{"labels": "{}", "value": 1}]
+                    ),
+                ],
+                "alert_rule_test": [
+                    promtool.alert_test(f"{seed.holds_from + hold - 1}m", rule["alert"]),
+                    promtool.alert_test(
+                        f"{seed.holds_from + hold}m", rule["alert"], [{"exp_labels": firing}]
+                    ),
+                ],
+            }
+        ],
+        tmp_path,
+    )
+    assert result.passed, result.output
+
+
+def test_the_target_down_annotations_render_with_the_target_named(tmp_path: Path) -> None:
+    seed = SEEDS["target down for 2m pages"]
+    slo = load(_resource(seed.file))
+    rules = rule_file([generate(slo)])
+    rule = _alert_rule(rules)
+    result = promtool.run_rule_tests(
+        promtool.promtool(),
+        rules,
+        [
+            {
+                "interval": "1m",
+                "input_series": seed.series,
+                "alert_rule_test": [
+                    promtool.alert_test(
+                        "13m",
+                        rule["alert"],
+                        [
+                            {
+                                "exp_labels": {**seed.series_labels, **rule["labels"]},
+                                "exp_annotations": {
+                                    "summary": "Target down: fastapi (fastapi-0:8000)",
+                                    "description": "fastapi-0:8000 of job fastapi has been "
+                                    "down for more than 2m.",
+                                },
+                            }
+                        ],
+                    )
+                ],
+            }
+        ],
+        tmp_path,
+    )
+    assert result.passed, result.output
