@@ -143,6 +143,11 @@ def test_alerts_alertmanager_left_out_are_reported_in_the_first_message() -> Non
     assert "more alert" not in second["content"]
 
 
+def test_an_absurd_truncated_count_still_fits_the_content_limit() -> None:
+    [message] = render(webhook_payload([webhook_alert("A")], truncatedAlerts=10**3000))
+    assert message["content"].endswith(ELLIPSIS)
+
+
 def test_a_notification_without_alerts_still_says_something() -> None:
     [message] = render(webhook_payload([], status="resolved", receiver="team"))
     assert "embeds" not in message

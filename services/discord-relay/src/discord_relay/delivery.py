@@ -142,7 +142,7 @@ class DiscordSink:
             )
         except httpx.TimeoutException as exc:
             return "timeout", backoff, type(exc).__name__
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             # The exception's text is left out on purpose: some name the URL, a secret.
             return "connection_error", backoff, type(exc).__name__
         self._note_rate_limit(response)

@@ -139,7 +139,7 @@ def alert_embed(alert: Alert, source: Source, receiver: str) -> Embed:
         {"name": name, "value": clip(value, FIELD_VALUE_MAX), "inline": inline}
         for name, value, inline in _field_candidates(alert)
         if value.strip()
-    ][:FIELDS_MAX]
+    ]
     footer = clip(
         " · ".join(part for part in (_SOURCE_NAMES[source], receiver) if part), _FOOTER_BUDGET
     )
@@ -219,7 +219,7 @@ def _content(notification: AlertmanagerNotification, index: int, total: int) -> 
         )
     if not notification.alerts:
         lines.append("This notification carries no alerts.")
-    return "\n".join(lines)
+    return clip("\n".join(lines), CONTENT_MAX)
 
 
 def _headline(notification: AlertmanagerNotification) -> str:

@@ -307,8 +307,9 @@ def create_standin_app() -> FastAPI:
         return state.requests
 
     @app.get("/_control/accepted")
-    async def accepted() -> list[dict[str, Any]]:
-        return state.accepted
+    async def accepted(since: int = 0) -> list[dict[str, Any]]:
+        """Accepted messages in arrival order, from the `since`-th on (cheap to poll)."""
+        return state.accepted[since:]
 
     @app.post("/_control/reset")
     async def reset() -> dict[str, str]:
@@ -355,8 +356,10 @@ class Standin:
     def reset(self) -> None:
         httpx.post(f"{self.base_url}/_control/reset").raise_for_status()
 
-    def accepted(self, webhook_id: str | None = None) -> list[dict[str, Any]]:
-        records = httpx.get(f"{self.base_url}/_control/accepted").raise_for_status().json()
+    def accepted(self, webhook_id: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """Accepted messages (of one webhook, if given), from the `since`-th of all on."""
+        response = httpx.get(f"{self.base_url}/_control/accepted", params={"since": since})
+        records = response.raise_for_status().json()
         return [r for r in records if webhook_id is None or r["webhook_id"] == webhook_id]
 
     def requests(self) -> list[dict[str, Any]]:
