@@ -59,3 +59,7 @@ def valid() -> list[Example]:
 
 def invalid() -> list[Example]:
     return _examples(TESTDATA / "invalid")
+
+
+def golden_inputs() -> list[Example]:
+    return _examples(TESTDATA / "golden" / "in")

@@ -1,0 +1,114 @@
+"""The CLI: `sloalert validate` and `sloalert render` over files, directories and stdin."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from sloalert.cli import main
+
+from . import corpus
+
+VALID_YAML = (corpus.TESTDATA / "valid" / "minimal-availability.yaml").read_text()
+
+
+def _run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_validate_passes_the_example_manifests() -> None:
+    code, out, _ = _run("validate", str(corpus.MANIFESTS))
+    assert code == 0
+    assert out.strip() == f"ok: {len(list(corpus.MANIFESTS.glob('*.yaml')))} SLOAlert(s) valid"
+
+
+@pytest.mark.parametrize("example", corpus.invalid(), ids=lambda e: e.id)
+def test_validate_refuses_each_bad_resource_naming_file_resource_and_field(
+    example: corpus.Example,
+) -> None:
+    code, out, _ = _run("validate", str(example.path))
+    assert code == 1
+    prefix = f"{example.path}: apps/{example.id}: {example.field}: "
+    assert any(line.startswith(prefix) and example.says in line for line in out.splitlines()), out
+
+
+def test_validate_prints_one_line_per_problem_across_a_directory() -> None:
+    code, out, _ = _run("validate", str(corpus.TESTDATA / "invalid"))
+    assert code == 1
+    assert len(out.splitlines()) == len(corpus.invalid())
+
+
+def test_validate_reads_stdin_and_several_documents_per_file() -> None:
+    bad = VALID_YAML.replace("objective: 99.9", "objective: 100").replace(
+        "name: minimal-availability", "name: second"
+    )
+    code, out, _ = _run("validate", "-", stdin=f"{VALID_YAML}---\n{bad}")
+    assert code == 1
+    [line] = out.splitlines()
+    assert line.startswith("-: apps/second: spec.objective: ")
+
+
+def test_documents_of_other_apis_are_skipped_but_a_misspelt_kind_is_not() -> None:
+    other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+    code, out, _ = _run("validate", "-", stdin=f"{other}---\n{VALID_YAML}")
+    assert (code, out.strip()) == (0, "ok: 1 SLOAlert(s) valid")
+    code, out, _ = _run(
+        "validate", "-", stdin=VALID_YAML.replace("kind: SLOAlert", "kind: SLOAlrt")
+    )
+    assert code == 1
+    assert ": kind: " in out
+
+
+def test_unreadable_input_is_a_problem_with_its_place() -> None:
+    code, out, _ = _run("validate", "does/not/exist.yaml")
+    assert (code, out.strip()) == (1, "does/not/exist.yaml: path: no such file or directory")
+    code, out, _ = _run("validate", "-", stdin="spec: [unclosed")
+    assert code == 1
+    assert out.startswith("-: yaml: ")
+    code, out, _ = _run("validate", "-", stdin="")
+    assert (code, out.strip()) == (1, "-: input: no SLOAlert found")
+
+
+def test_two_resources_with_one_name_are_refused() -> None:
+    code, out, _ = _run("validate", "-", stdin=f"{VALID_YAML}---\n{VALID_YAML}")
+    assert code == 1
+    assert "metadata.name: already used" in out
+
+
+def test_render_prints_prometheus_rules_and_rules_format_prints_a_rule_file() -> None:
+    code, out, _ = _run("render", "--label", "release=kps", str(corpus.MANIFESTS))
+    assert code == 0
+    objects = list(yaml.safe_load_all(out))
+    assert {o["kind"] for o in objects} == {"PrometheusRule"}
+    assert all(o["metadata"]["labels"]["release"] == "kps" for o in objects)
+    code, out, _ = _run("render", "--format", "rules", str(corpus.MANIFESTS))
+    [rules] = list(yaml.safe_load_all(out))
+    assert len(rules["groups"]) == len(objects)
+
+
+def test_render_prints_nothing_when_any_resource_is_invalid() -> None:
+    code, out, err = _run("render", str(corpus.TESTDATA / "invalid" / "objective-100.yaml"))
+    assert (code, out) == (1, "")
+    assert "spec.objective" in err
+
+
+def test_a_malformed_label_option_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exited:
+        _run("render", "--label", "novalue", "-")
+    assert exited.value.code == 2
+
+
+def test_sloalert_is_installed_as_a_console_script() -> None:
+    command = Path(sys.executable).parent / "sloalert"  # beside the venv's python
+    assert command.is_file(), "the sloalert console script is not installed (uv sync)"
+    done = subprocess.run(
+        [command, "validate", str(corpus.MANIFESTS)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok: ")

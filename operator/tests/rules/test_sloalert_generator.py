@@ -1,0 +1,235 @@
+"""The generator: which rules, with which names, labels and numbers, for which spec."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import promql_parser
+import pytest
+from sloalert import burnrate, conventions
+from sloalert.generator import RuleSet, generate
+from sloalert.validation import load
+
+from . import corpus
+
+
+def _slo(alerting: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "service": "fastapi",
+        "indicator": {"preset": {"name": "fastapi-availability", "job": "fastapi"}},
+        "objective": 99.9,
+        **spec,
+    }
+    if alerting is not None:
+        body["alerting"] = alerting
+    return {
+        "apiVersion": conventions.API_VERSION,
+        "kind": conventions.KIND,
+        "metadata": {"name": "fastapi-availability", "namespace": "apps"},
+        "spec": body,
+    }
+
+
+def _rules(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return [rule for group in generate(load(resource)).groups for rule in group["rules"]]
+
+
+def _records(resource: dict[str, Any]) -> list[str]:
+    return [rule["record"] for rule in _rules(resource) if "record" in rule]
+
+
+def _alert(resource: dict[str, Any], tier: str) -> dict[str, Any]:
+    [alert] = [
+        r
+        for r in _rules(resource)
+        if r.get("labels", {}).get(conventions.TIER_LABEL) == tier and "alert" in r
+    ]
+    return alert
+
+
+def test_default_tiers_record_the_seven_workbook_windows_shortest_first() -> None:
+    windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
+    assert _records(_slo()) == [f"slo:sli_error:ratio_rate{w}" for w in windows]
+
+
+def test_windows_are_recorded_only_for_the_tiers_that_are_on() -> None:
+    page_only = _slo({"ticket": {"enabled": False}})
+    ticket_only = _slo({"page": {"enabled": False}})
+    assert _records(page_only) == [
+        f"slo:sli_error:ratio_rate{w}" for w in ["5m", "30m", "1h", "6h"]
+    ]
+    assert _records(ticket_only) == [
+        f"slo:sli_error:ratio_rate{w}" for w in ["2h", "6h", "1d", "3d"]
+    ]
+
+
+def test_a_burn_rate_slo_with_every_tier_and_the_guard_stays_within_sloths_16_rules() -> None:
+    full = generate(load(_slo({"minRate": 0.1})))
+    default = generate(load(_slo()))
+    assert (default.recording, default.alerting) == (7, 3)
+    assert (full.recording, full.alerting) == (11, 3)
+    assert full.recording + full.alerting <= 16
+
+
+def test_every_rule_carries_the_slos_identity_and_recordings_their_window() -> None:
+    for rule in _rules(_slo()):
+        assert rule["labels"][conventions.SLO_LABEL] == "fastapi-availability"
+        assert rule["labels"][conventions.NAMESPACE_LABEL] == "apps"
+        assert rule["labels"][conventions.SERVICE_LABEL] == "fastapi"
+        if "record" in rule:
+            assert rule["record"].endswith(rule["labels"][conventions.WINDOW_LABEL])
+
+
+def test_page_and_ticket_share_the_alertname_and_differ_in_tier_and_severity() -> None:
+    page, ticket = _alert(_slo(), "page"), _alert(_slo(), "ticket")
+    assert page["alert"] == ticket["alert"] == "FastapiAvailability"
+    assert (page["labels"]["severity"], ticket["labels"]["severity"]) == ("critical", "warning")
+    assert page["labels"]["service"] == "fastapi"
+
+
+def test_the_page_burns_at_14_4x_over_1h_and_5m_or_6x_over_6h_and_30m() -> None:
+    expr = _alert(_slo(), "page")["expr"]
+    own = '{sloalert_slo="fastapi-availability",sloalert_namespace="apps"}'
+    assert f"slo:sli_error:ratio_rate1h{own} / 0.001 > 14.4" in expr
+    assert f"slo:sli_error:ratio_rate5m{own} / 0.001 > 14.4" in expr
+    assert f"slo:sli_error:ratio_rate6h{own} / 0.001 > 6" in expr
+    assert f"slo:sli_error:ratio_rate30m{own} / 0.001 > 6" in expr
+    assert expr.startswith("max without (sloalert_window) (")
+
+
+@pytest.mark.parametrize(
+    ("window", "factors"),
+    [
+        ("30d", {"page": [14.4, 6.0], "ticket": [3.0, 1.0]}),
+        ("28d", {"page": [13.44, 5.6], "ticket": [2.8, 1.0]}),  # 0.93x would alert in budget
+        ("90d", {"page": [43.2, 18.0], "ticket": [9.0, 3.0]}),
+    ],
+)
+def test_burn_factors_follow_from_the_window_and_never_drop_below_1(
+    window: str, factors: dict[str, list[float]]
+) -> None:
+    for tier, expected in factors.items():
+        assert [c.factor for c in burnrate.conditions(tier, window)] == expected
+
+
+def test_short_windows_are_a_twelfth_of_the_long_ones() -> None:
+    pairs = [
+        (c.long, c.short) for tier in ("page", "ticket") for c in burnrate.conditions(tier, "30d")
+    ]
+    assert pairs == [("1h", "5m"), ("6h", "30m"), ("1d", "2h"), ("3d", "6h")]
+
+
+def test_the_traffic_guard_joins_each_pairs_long_window_total() -> None:
+    resource = _slo({"minRate": 0.25})
+    assert [r for r in _records(resource) if "sli_total" in r] == [
+        "slo:sli_total:rate1h",
+        "slo:sli_total:rate6h",
+        "slo:sli_total:rate1d",
+        "slo:sli_total:rate3d",
+    ]
+    expr = _alert(resource, "page")["expr"]
+    assert "slo:sli_total:rate1h" in expr and ">= 0.25" in expr
+    assert "slo:sli_total:rate1d" not in expr
+
+
+def test_tier_settings_layer_over_the_slos_own() -> None:
+    resource = _slo(
+        {
+            "page": {
+                "for": "2m",
+                "labels": {"severity": "page", "team": "oncall"},
+                "annotations": {"summary": "custom"},
+            }
+        },
+        labels={"team": "web", "env": "prod"},
+        annotations={"runbook_url": "https://runbooks.example/x"},
+    )
+    page = _alert(resource, "page")
+    assert page["for"] == "2m"
+    assert page["labels"]["severity"] == "page"
+    assert page["labels"]["team"] == "oncall"
+    assert page["labels"]["env"] == "prod"
+    assert page["annotations"]["summary"] == "custom"
+    assert page["annotations"]["runbook_url"] == "https://runbooks.example/x"
+    ticket = _alert(resource, "ticket")
+    assert "for" not in ticket
+    assert ticket["labels"]["team"] == "web"
+
+
+def test_default_annotations_name_service_slo_burn_rate_and_windows() -> None:
+    notes = _alert(_slo(), "page")["annotations"]
+    text = notes["summary"] + notes["description"]
+    for part in ("fastapi", "fastapi-availability", "$value", "14.4x over 1h", "6x over 6h", "30d"):
+        assert part in text
+    assert "runbook_url" not in notes
+
+
+def test_the_no_data_alert_watches_the_total_series_and_can_be_turned_off() -> None:
+    nodata = _alert(_slo(), "nodata")
+    assert nodata["alert"] == "FastapiAvailabilityNoData"
+    assert nodata["expr"] == 'absent(http_requests_total{job="fastapi"})'
+    assert nodata["for"] == "10m"
+    assert not [
+        r
+        for r in _rules(_slo({"noData": {"enabled": False}}))
+        if "alert" in r and r["alert"].endswith("NoData")
+    ]
+
+
+def test_a_threshold_slo_renders_one_alert_comparing_the_value() -> None:
+    resource = _slo(
+        {"mode": "threshold", "above": 0.01, "for": "2m", "tier": "page", "rateWindow": "10m"}
+    )
+    del resource["spec"]["objective"]
+    rules = _rules(resource)
+    assert [r.get("record") for r in rules if "record" in r] == []
+    alert = _alert(resource, "page")
+    assert alert["expr"].endswith(") > 0.01")
+    assert "[10m]" in alert["expr"]
+    assert alert["for"] == "2m"
+    assert alert["labels"]["severity"] == "critical"
+
+
+def test_a_threshold_alert_is_a_ticket_by_default() -> None:
+    resource = _slo({"mode": "threshold", "below": 0.5})
+    assert _alert(resource, "ticket")["expr"].endswith(") < 0.5")
+
+
+def test_zero_traffic_gives_no_ratio_sample_rather_than_nan() -> None:
+    [ratio] = [r for r in _rules(_slo()) if r.get("record") == "slo:sli_error:ratio_rate5m"]
+    # No events: the denominator is filtered out. No errors yet: the numerator is 0.
+    assert "> 0)" in ratio["expr"]
+    assert "or vector(0)" in ratio["expr"]
+
+
+@pytest.mark.parametrize("example", corpus.valid(), ids=lambda e: e.id)
+def test_every_generated_expression_parses(example: corpus.Example) -> None:
+    for rule in (r for g in generate(load(example.body)).groups for r in g["rules"]):
+        assert isinstance(promql_parser.parse(rule["expr"]), promql_parser.Expr), rule
+
+
+@pytest.mark.parametrize("example", corpus.valid(), ids=lambda e: e.id)
+def test_the_rule_set_counts_what_it_holds(example: corpus.Example) -> None:
+    rules: RuleSet = generate(load(example.body))
+    flat = [r for g in rules.groups for r in g["rules"]]
+    assert rules.recording == sum("record" in r for r in flat)
+    assert rules.alerting == sum("alert" in r for r in flat)
+
+
+def test_generation_is_pure_the_same_spec_gives_the_same_rules() -> None:
+    assert generate(load(_slo())) == generate(load(_slo()))
+
+
+def test_the_generator_imports_no_kubernetes_or_network_client() -> None:
+    probe = (
+        "import sys, sloalert.generator, sloalert.render, sloalert.cli; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'kopf', 'lightkube', 'kubernetes', 'httpx', 'requests', 'aiohttp', 'urllib3'}]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
