@@ -13,7 +13,9 @@
 //     starts its watches unless `/api/v1` lists `namespaces`. Nothing below `/api/v1/` is served;
 //   - serves `/openapi/v2` (kubectl uses it for explain and client-side validation);
 //   - stops the core informers (Services, for conversion webhooks) that can never sync without a
-//     core API, so that the log stays readable.
+//     core API, so that the log stays readable;
+//   - defaults the options that need a kube-apiserver behind this one to "not there" (see
+//     standaloneDefaults), so that the server runs on etcd alone.
 //
 // Flags are the stock server's (see the README beside this file for the ones tests need).
 package main
@@ -53,6 +55,7 @@ const coreInformersHook = "generic-apiserver-start-informers"
 func main() {
 	ctx := genericapiserver.SetupSignalContext()
 	opts := options.NewCustomResourceDefinitionsServerOptions(os.Stdout, os.Stderr)
+	standaloneDefaults(opts)
 	cmd := &cobra.Command{
 		Use:          "test-apiserver",
 		Short:        "A CRD-only Kubernetes API server with discovery, for tests",
@@ -65,6 +68,23 @@ func main() {
 	cmd.SetContext(ctx)
 	opts.AddFlags(cmd.Flags())
 	os.Exit(cli.Run(cmd))
+}
+
+// standaloneDefaults changes defaults (flags still override them) that assume a kube-apiserver
+// to delegate to. With them, clients authenticate by client certificate only; users in
+// system:masters may do everything and everyone else gets 403, as no authorizer is asked.
+func standaloneDefaults(opts *options.CustomResourceDefinitionsServerOptions) {
+	recommended := opts.RecommendedOptions
+	recommended.Authentication.RemoteKubeConfigFileOptional = true
+	recommended.Authentication.SkipInClusterLookup = true
+	recommended.Authorization.RemoteKubeConfigFileOptional = true
+	// Each needs what this server lacks: Namespace objects, or webhook and policy objects.
+	recommended.Admission.DisablePlugins = []string{
+		"NamespaceLifecycle", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook",
+		"ValidatingAdmissionPolicy", "MutatingAdmissionPolicy",
+	}
+	// Priority and fairness keeps its configuration in objects this server cannot serve.
+	recommended.Features.EnablePriorityAndFairness = false
 }
 
 func run(ctx context.Context, opts *options.CustomResourceDefinitionsServerOptions) error {
