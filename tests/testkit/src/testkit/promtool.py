@@ -94,15 +94,21 @@ def series(name: str, labels: Mapping[str, str], values: str) -> dict[str, str]:
 def counter(*phases: tuple[int, float], start: float = 0.0) -> str:
     """A counter that grows by `per_sample` for `samples` samples in each (samples, per_sample).
 
-    The first value is `start`; `counter((60, 1.0))` is 61 samples from 0 to 60.
+    The first value is `start`; `counter((60, 1.0))` is 61 samples from 0 to 60. Whole-number
+    steps use promtool's expanding notation; fractional ones are written out sample by sample,
+    because promtool accumulates `a+bxn` in floating point and a segment that starts a hair
+    below where the previous one ended reads as a counter reset.
     """
     parts = [_num(start)]
     value = start
     for samples, per_sample in phases:
         if samples <= 0:
             continue
-        parts.append(f"{_num(value + per_sample)}+{_num(per_sample)}x{samples - 1}")
-        value += per_sample * samples
+        if float(value).is_integer() and float(per_sample).is_integer():
+            parts.append(f"{_num(value + per_sample)}+{_num(per_sample)}x{samples - 1}")
+        else:
+            parts.extend(_num(round(value + per_sample * i, 9)) for i in range(1, samples + 1))
+        value = round(value + per_sample * samples, 9)
     return " ".join(parts)
 
 
