@@ -27,6 +27,8 @@ def test_without_a_webhook_it_runs_in_log_sink_mode_and_says_so(tmp_path: Path) 
         payload = webhook_payload([webhook_alert("DiskFull", labels={"severity": "critical"})])
         response = httpx.post(f"{relay.base_url}/alertmanager", json=payload)
         assert response.status_code == 200
+        refused = httpx.post(f"{relay.base_url}/grafana", content=b"x")
+        assert refused.status_code == 415
         log = relay.log()
     lines = json_lines(log)
     assert len(lines) == len(log.strip().splitlines()), "every line of output is JSON"
@@ -34,6 +36,9 @@ def test_without_a_webhook_it_runs_in_log_sink_mode_and_says_so(tmp_path: Path) 
     assert start["level"] == "warning"
     [message] = [line["discord_message"] for line in lines if "discord_message" in line]
     assert message["embeds"][0]["title"] == "[FIRING] DiskFull"
+    [refusal] = [line for line in lines if line["message"] == "notification refused"]
+    assert (refusal["status"], refusal["path"]) == (415, "/grafana")
+    assert not [line for line in lines if line["logger"] == "uvicorn.access"], "probes stay quiet"
 
 
 @pytest.mark.parametrize(

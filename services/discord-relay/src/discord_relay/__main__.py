@@ -34,6 +34,8 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,
+        # Probes and scrapes would fill the log; deliveries and refusals are logged by the app.
+        access_log=False,
         server_header=False,
     )
 

@@ -164,6 +164,12 @@ async def _metrics(request: Request) -> Response:
 
 
 async def _rejected(request: Request, exc: Rejected) -> JSONResponse:
+    # Logged here because access logs are off: a sender with a wrong token or a broken template
+    # must show up in the relay's log, not only in its metrics.
+    log.warning(
+        "notification refused",
+        extra={"path": request.url.path, "status": exc.status, "reason": exc.reason},
+    )
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 

@@ -77,9 +77,11 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     # uvicorn set up its own plain-text handlers before loading us: route them through ours.
+    # A logger uvicorn silenced (no handlers, no propagation: --no-access-log) stays silent.
     for name in _THIRD_PARTY_LOGGERS:
         logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
+        if logger.handlers:
+            logger.handlers.clear()
+            logger.propagate = True
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
