@@ -23,13 +23,23 @@ ROOT_FIELD = "resource"
 def load(resource: Mapping[str, Any]) -> SLOAlert:
     """Parse and check a resource; raises InvalidSLOAlert listing every problem found."""
     try:
-        slo = SLOAlert.model_validate(resource)
+        slo = SLOAlert.model_validate(_plain(resource))
     except ValidationError as exc:
         raise InvalidSLOAlert(_from_pydantic(exc)) from None
     found = list(problems(slo.spec))
     if found:
         raise InvalidSLOAlert(found)
     return slo
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists all the way down: kopf hands over Mapping views, and the strict
+    spec models (strict like the CRD) accept only real dicts."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def problems(spec: SLOAlertSpec) -> Iterator[Problem]:

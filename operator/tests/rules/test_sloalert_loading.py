@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -49,6 +50,14 @@ def test_a_body_from_kopf_loads_ignoring_status_and_server_metadata() -> None:
     assert slo.metadata.name == "as-kopf-hands-it-over"
     assert slo.metadata.namespace == "apps"
     assert "status" not in to_resource(slo)
+
+
+def test_mapping_views_load_like_dicts_as_kopf_passes_them() -> None:
+    body = _resource()
+    frozen = MappingProxyType(
+        {**body, "spec": MappingProxyType({**body["spec"], "labels": MappingProxyType({"a": "b"})})}
+    )
+    assert load(frozen) == load({**body, "spec": {**body["spec"], "labels": {"a": "b"}}})
 
 
 def test_loading_does_not_change_the_resource_it_was_given() -> None:
