@@ -15,9 +15,6 @@ from sloalert import conventions, exporters
 
 from testkit.promtool import counter, series
 
-SCRAPE_INTERVAL = "1m"
-SAMPLES_PER_MINUTE = 1
-
 
 @dataclass(frozen=True)
 class Phase:
@@ -31,15 +28,11 @@ def minutes(phases: Sequence[Phase]) -> int:
 
 
 def fastapi_requests(job: str, phases: Sequence[Phase]) -> list[dict[str, str]]:
-    """http_requests_total for `job`: a 2xx and a 5xx series following `phases`."""
+    """http_requests_total for `job`: a 2xx and a 5xx series following `phases`, one sample a
+    minute (use `interval: 1m` in the test)."""
     base = {"job": job, "handler": "/menu", "method": "GET"}
-    per_minute = [(phase.minutes, phase.per_second * 60) for phase in phases]
-    good = counter(
-        *((n, rate * (1 - p.error_ratio)) for (n, rate), p in zip(per_minute, phases, strict=True))
-    )
-    bad = counter(
-        *((n, rate * p.error_ratio) for (n, rate), p in zip(per_minute, phases, strict=True))
-    )
+    good = counter(*((p.minutes, p.per_second * 60 * (1 - p.error_ratio)) for p in phases))
+    bad = counter(*((p.minutes, p.per_second * 60 * p.error_ratio) for p in phases))
     return [
         series(exporters.FASTAPI_REQUESTS.name, {**base, "status": "2xx"}, good),
         series(exporters.FASTAPI_REQUESTS.name, {**base, "status": "5xx"}, bad),
