@@ -1,5 +1,8 @@
 """kopf handlers: decorators only, each calling into the reconciler.
 
+All are coroutines, though few await: kopf runs plain functions in a thread pool, one thread
+hop per event, and the threads' own memory arenas cost more than the work they would do.
+
 Run with `sloalert-operator`, or `kopf run -m sloalert.operator.handlers --standalone -A`.
 SLOAlerts carry no finalizer: their PrometheusRules go with them through ownerReferences.
 """
@@ -27,7 +30,7 @@ PROMETHEUSES = (MONITORING_GROUP, MONITORING_VERSION, PROMETHEUS_PLURAL)
 
 
 @kopf.on.startup()
-def start(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
+async def start(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
     runtime.start(memo, settings)
 
 
@@ -37,12 +40,12 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.index(*SLOALERTS)
-def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str, Any]]:
+async def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str, Any]]:
     return bridge.sloalert_entry(body)
 
 
 @kopf.index(*PROMETHEUSES)
-def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
+async def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
     return PrometheusView.from_object(body)
 
 
@@ -59,7 +62,7 @@ async def reconcile(
 
 
 @kopf.on.event(*SLOALERTS, when=lambda type, **_: type == "DELETED")
-def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.parts.reconciler.forget(bridge.key_of(body))
 
 

@@ -5,6 +5,7 @@ Everything above it passes plain dictionaries in and gets plain dictionaries or 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,10 @@ SLOAlertResource = create_namespaced_resource(
     conventions.GROUP, conventions.VERSION, conventions.KIND, conventions.PLURAL
 )
 
+# Requests in flight at once. Each is a TLS connection with its own buffers: without a bound,
+# a thousand SLOAlerts created together open hundreds of connections and the memory they hold.
+MAX_REQUESTS = 16
+
 # Answers that mean "this API has no such thing" or "we may not look": the labels are unknown.
 _UNKNOWN_NAMESPACE = frozenset({401, 403, 404})
 
@@ -44,8 +49,9 @@ class KubeError(Exception):
 
 
 class Kube:
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, *, max_requests: int = MAX_REQUESTS) -> None:
         self._client = client
+        self._slots = asyncio.Semaphore(max_requests)
 
     @classmethod
     def from_environment(cls) -> Kube:
@@ -59,7 +65,7 @@ class Kube:
         """Server-side apply, forcing our fields back if someone else changed them."""
         metadata = rule["metadata"]
         what = f"apply PrometheusRule {metadata['namespace']}/{metadata['name']}"
-        async with _translated(what):
+        async with self._request(what):
             applied = await self._client.apply(
                 PrometheusRule(rule), field_manager=FIELD_MANAGER, force=True
             )
@@ -68,7 +74,7 @@ class Kube:
     async def replace_rule_spec(self, rule: Mapping[str, Any]) -> None:
         """Overwrite the whole spec, dropping what other field managers added beside ours."""
         metadata = rule["metadata"]
-        async with _translated(
+        async with self._request(
             f"replace the spec of PrometheusRule {metadata['namespace']}/{metadata['name']}"
         ):
             await self._client.patch(
@@ -82,7 +88,7 @@ class Kube:
     async def patch_sloalert_status(
         self, namespace: str, name: str, status: Mapping[str, Any]
     ) -> None:
-        async with _translated(f"write the status of SLOAlert {namespace}/{name}"):
+        async with self._request(f"write the status of SLOAlert {namespace}/{name}"):
             await self._client.patch(
                 SLOAlertResource.Status,
                 name,
@@ -94,7 +100,7 @@ class Kube:
     async def namespace_labels(self, namespace: str) -> dict[str, str] | None:
         """The namespace's labels; None when this API has no Namespaces or we may not read them."""
         try:
-            async with _translated(f"read namespace {namespace}"):
+            async with self._request(f"read namespace {namespace}"):
                 found = await self._client.get(Namespace, name=namespace)
         except KubeError as exc:
             if exc.status in _UNKNOWN_NAMESPACE:
@@ -102,16 +108,15 @@ class Kube:
             raise
         return dict((found.metadata.labels if found.metadata else None) or {})
 
-
-@asynccontextmanager
-async def _translated(what: str) -> AsyncIterator[None]:
-    """Turn lightkube's and the transport's errors into a KubeError naming the attempted action."""
-    try:
-        yield
-    except ApiError as exc:
-        status = exc.status
-        raise KubeError(
-            f"{what}: {status.code} {status.reason}: {status.message}", status.code
-        ) from exc
-    except httpx2.HTTPError as exc:
-        raise KubeError(f"{what}: {exc!r}") from exc
+    @asynccontextmanager
+    async def _request(self, what: str) -> AsyncIterator[None]:
+        """One request slot; lightkube's and the transport's errors become a KubeError."""
+        async with self._slots:
+            try:
+                yield
+            except ApiError as exc:
+                status = exc.status
+                message = f"{what}: {status.code} {status.reason}: {status.message}"
+                raise KubeError(message, status.code) from exc
+            except httpx2.HTTPError as exc:
+                raise KubeError(f"{what}: {exc!r}") from exc

@@ -1,0 +1,308 @@
+"""The SLOAlert operator on a real API server: throughput, latency, drift repair, memory.
+
+One run, on the local test API server (etcd + test-apiserver, as `make setup` builds them),
+with the operator as a real process (`sloalert-operator`), measured from the outside through
+watches, as a user would see it:
+
+1. Latency, paced: SLOAlert created -> its PrometheusRule seen by a watch, against the same
+   hop for a raw create of a custom resource (a PrometheusRule created directly -> seen by the
+   watch), interleaved so both see the same machine. Target: p99 <= 3x raw.
+2. Throughput: 1,000 SLOAlerts created by 8 client threads -> every PrometheusRule exists and
+   every SLOAlert is Ready=True. Target: <= 60 s on 2 cores.
+3. Drift repair, with those 1,000 in the operator's memory: a rule's spec edited by hand, or
+   the rule deleted -> the watch sees it put back. Target: <= 2 s.
+4. The operator's peak RSS over the whole run, sampled every 50 ms. Target: <= 150 MB.
+
+The machine is shared (API server, etcd, operator and this client on the same cores), so the
+absolute figures move with other load; the latency ratio is measured in the same minute.
+Run from the repository root (about 2 minutes):
+    uv run python bench/bench_operator.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from lightkube import Client
+from lightkube.types import PatchType
+from testkit.apiserver import cluster_for_tests
+from testkit.sloalert_cluster import (
+    PrometheusRule,
+    SLOAlert,
+    client,
+    condition,
+    operator_process,
+    sloalert,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CRDS = [
+    *sorted((REPO / "operator" / "crds").glob("*.yaml")),
+    *sorted((REPO / "tests" / "apiserver" / "crds").glob("*.yaml")),
+]
+LATENCY_SAMPLES = 150
+BURST = 1000
+BURST_THREADS = 8
+BURST_DEADLINE = 120.0
+DRIFT_SAMPLES = 15
+TARGET_BURST_SECONDS = 60.0
+TARGET_P99_RATIO = 3.0
+TARGET_REPAIR_SECONDS = 2.0
+TARGET_RSS_MB = 150.0
+
+
+@dataclass
+class _Waiter:
+    name: str
+    predicate: Callable[[str, Any], bool]
+    done: threading.Event = field(default_factory=threading.Event)
+    at: float = 0.0
+
+
+class Watcher:
+    """A watch in its own thread, stamping events as they arrive; waiters are registered
+    before the action they wait for, so no event can slip past."""
+
+    def __init__(self, kubeconfig: Path, resource: type, namespace: str) -> None:
+        self._lock = threading.Lock()
+        self._waiters: list[_Waiter] = []
+        self.listeners: list[Callable[[str, Any], None]] = []
+        args = (client(kubeconfig), resource, namespace)
+        threading.Thread(target=self._run, args=args, daemon=True).start()
+
+    def expect(self, name: str, predicate: Callable[[str, Any], bool]) -> _Waiter:
+        waiter = _Waiter(name, predicate)
+        with self._lock:
+            self._waiters.append(waiter)
+        return waiter
+
+    def _run(self, kube: Client, resource: type, namespace: str) -> None:
+        try:
+            self._follow(kube, resource, namespace)
+        except Exception:
+            # The API server stops at the end of the run, before this daemon thread does; a
+            # watch lost earlier shows up as a waiter's TimeoutError naming what was missed.
+            return
+
+    def _follow(self, kube: Client, resource: type, namespace: str) -> None:
+        for kind, obj in kube.watch(resource, namespace=namespace):
+            now = time.perf_counter()
+            for listener in self.listeners:
+                listener(kind, obj)
+            with self._lock:
+                matched = [
+                    w
+                    for w in self._waiters
+                    if w.name == obj.metadata.name and w.predicate(kind, obj)
+                ]
+                for waiter in matched:
+                    self._waiters.remove(waiter)
+            for waiter in matched:
+                waiter.at = now
+                waiter.done.set()
+
+
+def wait(waiter: _Waiter, started: float, timeout: float = 20.0) -> float:
+    """Seconds from `started` until the watch saw what `waiter` waits for."""
+    if not waiter.done.wait(timeout):
+        raise TimeoutError(f"{waiter.name}: nothing seen within {timeout}s")
+    return waiter.at - started
+
+
+def seen(kind: str, _obj: Any) -> bool:
+    return kind == "ADDED"
+
+
+class PeakRss:
+    def __init__(self, pid: int) -> None:
+        self.peak = 0
+        self._process = psutil.Process(pid)
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self.peak = max(self.peak, self._process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        return self.peak / 2**20
+
+
+def raw_rule(name: str, namespace: str, template: Mapping[str, Any]) -> Any:
+    """A PrometheusRule as the operator would write it, created directly: the baseline hop."""
+    return PrometheusRule(
+        metadata={"name": name, "namespace": namespace, "labels": template["metadata"]["labels"]},
+        spec=template["spec"],
+    )
+
+
+def measure_latency(
+    kubeconfig: Path, kube: Client, template: Any
+) -> tuple[list[float], list[float]]:
+    ops, raws = (
+        Watcher(kubeconfig, PrometheusRule, "lat-op"),
+        Watcher(kubeconfig, PrometheusRule, "lat-raw"),
+    )
+    time.sleep(0.5)  # watches open; a missed event would fail loudly as a TimeoutError
+    op_times, raw_times = [], []
+    for index in range(LATENCY_SAMPLES):
+        name = f"lat-{index:04d}"
+        waiter, started = raws.expect(name, seen), time.perf_counter()
+        kube.create(raw_rule(name, "lat-raw", template))
+        raw_times.append(wait(waiter, started))
+        waiter, started = ops.expect(name, seen), time.perf_counter()
+        kube.create(sloalert(name, "lat-op"))
+        op_times.append(wait(waiter, started))
+    return op_times, raw_times
+
+
+def measure_burst(kubeconfig: Path) -> tuple[float, float]:
+    """Seconds until all rules exist and all SLOAlerts are Ready, and the client's own time."""
+    rules, ready = set(), set()
+    all_done = threading.Event()
+
+    def on_rule(kind: str, obj: Any) -> None:
+        if kind == "ADDED":
+            rules.add(obj.metadata.name)
+            check()
+
+    def on_slo(_kind: str, obj: Any) -> None:
+        ready_condition = condition(obj, "Ready")
+        if ready_condition and ready_condition["status"] == "True":
+            ready.add(obj.metadata.name)
+            check()
+
+    def check() -> None:
+        if len(rules) == BURST and len(ready) == BURST:
+            all_done.set()
+
+    Watcher(kubeconfig, PrometheusRule, "burst").listeners.append(on_rule)
+    Watcher(kubeconfig, SLOAlert, "burst").listeners.append(on_slo)
+    time.sleep(0.5)
+    local = threading.local()
+
+    def create(index: int) -> None:
+        if not hasattr(local, "kube"):
+            local.kube = client(kubeconfig)
+        local.kube.create(sloalert(f"burst-{index:04d}", "burst"))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(BURST_THREADS) as pool:
+        list(pool.map(create, range(BURST)))
+    created = time.perf_counter() - started
+    if not all_done.wait(BURST_DEADLINE):
+        raise TimeoutError(f"after {BURST_DEADLINE}s: {len(rules)} rules, {len(ready)} ready")
+    return time.perf_counter() - started, created
+
+
+def measure_repairs(kubeconfig: Path, kube: Client) -> tuple[list[float], list[float]]:
+    watcher = Watcher(kubeconfig, PrometheusRule, "burst")
+    time.sleep(0.5)
+    edits, deletions = [], []
+    for index in range(DRIFT_SAMPLES):
+        name = f"burst-{index:04d}"
+        good = kube.get(PrometheusRule, name, namespace="burst")["spec"]
+        waiter = watcher.expect(
+            name, lambda kind, obj, good=good: kind == "MODIFIED" and obj["spec"] == good
+        )
+        started = time.perf_counter()
+        kube.patch(
+            PrometheusRule,
+            name,
+            {"spec": {"groups": []}},
+            namespace="burst",
+            patch_type=PatchType.MERGE,
+        )
+        edits.append(wait(waiter, started))
+        waiter = watcher.expect(name, seen)
+        started = time.perf_counter()
+        kube.delete(PrometheusRule, name, namespace="burst")
+        deletions.append(wait(waiter, started))
+    return edits, deletions
+
+
+def p(values: list[float], quantile: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(quantile * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp:
+        work = Path(tmp)
+        with cluster_for_tests(work / "apiserver", CRDS) as cluster:
+            kube = client(cluster.kubeconfig)
+            with operator_process(cluster.kubeconfig, work / "operator.log") as operator:
+                rss = PeakRss(operator.process.pid)
+                template = _warm_up(cluster.kubeconfig, kube)
+                op_times, raw_times = measure_latency(cluster.kubeconfig, kube, template)
+                burst_seconds, client_seconds = measure_burst(cluster.kubeconfig)
+                edits, deletions = measure_repairs(cluster.kubeconfig, kube)
+                peak_mb = rss.stop()
+    raw50, raw99 = p(raw_times, 0.5), p(raw_times, 0.99)
+    op50, op99 = p(op_times, 0.5), p(op_times, 0.99)
+    repair_worst = max(*edits, *deletions)
+    rows = [
+        (
+            f"{BURST} SLOAlerts -> all rules + Ready=True",
+            f"{burst_seconds:.1f} s (the client's creates alone: {client_seconds:.1f} s)",
+            f"<= {TARGET_BURST_SECONDS:.0f} s",
+            burst_seconds <= TARGET_BURST_SECONDS,
+        ),
+        (
+            f"create -> rule latency, n={LATENCY_SAMPLES}",
+            f"p50 {ms(op50)}, p99 {ms(op99)}; raw create p50 {ms(raw50)}, p99 {ms(raw99)};"
+            f" p99 {op99 / raw99:.2f}x raw",
+            f"p99 <= {TARGET_P99_RATIO:.0f}x raw",
+            op99 <= TARGET_P99_RATIO * raw99,
+        ),
+        (
+            f"drift repair, {DRIFT_SAMPLES} edits + {DRIFT_SAMPLES} deletions",
+            f"edit p50 {ms(p(edits, 0.5))}, deletion p50 {ms(p(deletions, 0.5))},"
+            f" worst {ms(repair_worst)}",
+            f"<= {TARGET_REPAIR_SECONDS:.0f} s",
+            repair_worst <= TARGET_REPAIR_SECONDS,
+        ),
+        (
+            "operator peak RSS",
+            f"{peak_mb:.0f} MB",
+            f"<= {TARGET_RSS_MB:.0f} MB",
+            peak_mb <= TARGET_RSS_MB,
+        ),
+    ]
+    print("SLOAlert operator on the local test API server (a shared 2-core machine)")
+    for label, measured, target, ok in rows:
+        print(f"  {label:<42} {measured:<80} target {target:<16} {'ok' if ok else 'MISSED'}")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _warm_up(kubeconfig: Path, kube: Client) -> dict[str, Any]:
+    """A few SLOAlerts first (imports, connections, watches warm); returns one rule as made."""
+    watcher = Watcher(kubeconfig, PrometheusRule, "warm")
+    time.sleep(0.5)
+    waiters = [watcher.expect(f"warm-{i}", seen) for i in range(5)]
+    for i in range(5):
+        kube.create(sloalert(f"warm-{i}", "warm"))
+    for waiter in waiters:
+        wait(waiter, started=0.0)
+    return kube.get(PrometheusRule, "warm-0", namespace="warm").to_dict()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
