@@ -8,7 +8,7 @@ from typing import Any
 import kopf
 
 from sloalert.operator import EVENT_DRIFT_REPAIRED
-from sloalert.operator.reconcile import Key, Outcome, Resource, Result
+from sloalert.operator.reconcile import Key, Outcome, Resource, Result, key_of
 from sloalert.operator.selection import PrometheusView
 
 # Retry quickly at first: an API server that refused a write is usually back within seconds.
@@ -22,10 +22,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
-
-
-def key_of(body: Mapping[str, Any]) -> Key:
-    return body["metadata"]["namespace"], body["metadata"]["name"]
 
 
 def sloalert_entry(body: Mapping[str, Any]) -> dict[Key, dict[str, Any]]:
@@ -80,9 +76,9 @@ def settle(body: Mapping[str, Any], result: Result, retry: int) -> None:
     )
 
 
-def announce_repair(owner: Resource, what: str | None) -> None:
+def announce_repair(owner: Resource, what: str | None, logger: kopf.Logger) -> None:
+    """Say, in the log and as an Event on the SLOAlert, what was put back."""
     if what is not None:
-        name = owner["metadata"]["name"]
-        kopf.info(
-            owner, reason=EVENT_DRIFT_REPAIRED, message=f"PrometheusRule {name}: {what}; put back"
-        )
+        message = f"PrometheusRule {owner['metadata']['name']}: {what}; put back"
+        logger.info(message)
+        kopf.info(owner, reason=EVENT_DRIFT_REPAIRED, message=message)

@@ -68,11 +68,17 @@ async def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(*PROMETHEUS_RULES, when=bridge.rule_drifted)
 async def repair_rule(
-    type: str, body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
+    type: str,
+    body: kopf.Body,
+    memo: kopf.Memo,
+    sloalert_index: kopf.Index,
+    logger: kopf.Logger,
+    **_: Any,
 ) -> None:
     owner = bridge.owner_in(sloalert_index, bridge.key_of(body))
-    repaired = await memo.parts.reconciler.repair(owner, bridge.live_rule(type, body))
-    bridge.announce_repair(owner, repaired)
+    if owner is not None:  # the filter saw it; the index may have dropped it since
+        repaired = await memo.parts.reconciler.repair(owner, bridge.live_rule(type, body))
+        bridge.announce_repair(owner, repaired, logger)
 
 
 @kopf.on.event(*PROMETHEUSES)

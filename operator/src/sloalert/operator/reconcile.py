@@ -90,7 +90,7 @@ def drift(live: Resource | None, desired: Resource) -> str | None:
         have, want = live_meta.get(field) or {}, wanted_meta.get(field) or {}
         changed = sorted(key for key, value in want.items() if have.get(key) != value)
         if changed:
-            changes.append(f"its {field} {', '.join(changed)} were changed")
+            changes.append(f"its {field} ({', '.join(changed)}) were changed")
     owner_uid = wanted_meta["ownerReferences"][0]["uid"]
     if not any(
         ref.get("uid") == owner_uid and ref.get("controller")

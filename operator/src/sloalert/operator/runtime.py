@@ -24,7 +24,7 @@ class Parts:
 def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
     """Build the parts into `memo` (kopf shares it with every handler) and tune kopf."""
     settings = memo.get("settings") or load_settings()
-    tune(kopf_settings)
+    tune(kopf_settings, settings)
     quiet_http_logs()
     kube = Kube.from_environment()
     metrics = OperatorMetrics()
@@ -41,9 +41,13 @@ async def stop(memo: kopf.Memo) -> None:
         await parts.kube.close()
 
 
-def tune(kopf_settings: kopf.OperatorSettings) -> None:
+def tune(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> None:
     # One operator per cluster needs no peering objects (the test API server has none either).
     kopf_settings.peering.standalone = True
+    # Given namespaces by name, kopf need not list and watch all namespaces (nor CRDs) to find
+    # them: the operator then runs with namespaced permissions only, and the CRDs it serves
+    # must exist when it starts.
+    kopf_settings.scanning.disabled = bool(settings.namespaces)
     # kopf turns every INFO log line of a handler into a Kubernetes Event; post only what a
     # person should see (Ready changes, repairs, failures), not "handler succeeded" per object.
     kopf_settings.posting.level = logging.WARNING
