@@ -38,12 +38,35 @@ class Family:
 # Latency buckets the FastAPI app configures. 0.5 s and 1.5 s are the seed's thresholds, so they
 # must be bucket boundaries; the instrumentator's own default (0.1, 0.5, 1) is too coarse.
 FASTAPI_LATENCY_BUCKETS: tuple[float, ...] = (
-    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 5.0, 10.0,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    5.0,
+    10.0,
 )
 # django-prometheus uses one bucket list for HTTP and DB latency (PROMETHEUS_LATENCY_BUCKETS);
 # 0.2 s is the seed's DB threshold, 0.5 s and 1.5 s its HTTP ones.
 DJANGO_LATENCY_BUCKETS: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.25,
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    2.5,
+    5.0,
+    10.0,
 )
 
 # prometheus-fastapi-instrumentator 8.x; the status label is grouped ("2xx", "4xx", "5xx").
