@@ -90,9 +90,34 @@ def test_500_after_some_successes_and_hang(standin: Standin) -> None:
         httpx.post(standin.webhook_url(), json={"content": "x"}, timeout=0.3)
 
 
-def test_records_survive_an_outage(standin: Standin) -> None:
-    httpx.post(standin.webhook_url(), json={"content": "before"})
+def test_records_and_webhooks_survive_an_outage(standin: Standin) -> None:
+    url = standin.webhook_url("200000000000000001", "outage-token")
+    httpx.post(url, json={"content": "before"})
     with standin.down(), pytest.raises(httpx.ConnectError):
-        httpx.post(standin.webhook_url(), json={"content": "during"})
-    httpx.post(standin.webhook_url(), json={"content": "after"})
+        httpx.post(url, json={"content": "during"})
+    assert httpx.post(url, json={"content": "after"}).status_code == 204
     assert [record["body"]["content"] for record in standin.accepted()] == ["before", "after"]
+
+
+@pytest.mark.parametrize(
+    ("webhook", "status", "answer"),
+    [
+        ("300000000000000002/known-token", 404, {"message": "Unknown Webhook", "code": 10015}),
+        (
+            "300000000000000001/wrong-token",
+            401,
+            {"message": "Invalid Webhook Token", "code": 50027},
+        ),
+    ],
+)
+def test_an_unknown_webhook_or_a_wrong_token_is_refused_and_recorded(
+    standin: Standin, webhook: str, status: int, answer: dict
+) -> None:
+    standin.webhook_url("300000000000000001", "known-token")
+    standin.reset()  # the webhook stays, as it would in Discord
+    response = httpx.post(f"{standin.base_url}/api/webhooks/{webhook}", json={"content": "x"})
+    assert (response.status_code, response.json()) == (status, answer)
+    assert [request["answer"] for request in standin.requests()] == [status]
+    assert standin.accepted() == []
+    known = f"{standin.base_url}/api/webhooks/300000000000000001/known-token"
+    assert httpx.post(known, json={"content": "x"}).status_code == 204

@@ -154,19 +154,24 @@ async def test_a_refused_connection_gets_503_and_delivery_resumes_when_discord_i
     assert titles(standin) == ["[FIRING] Alert00", "[FIRING] Alert01"]
 
 
-async def test_a_message_discord_refuses_is_not_retried_in_a_loop(
-    standin: Standin, make_settings: Build, relay_client: Build
+@pytest.mark.parametrize(
+    ("webhook", "status"),
+    [("400000000000000002/known-token", 404), ("400000000000000001/wrong-token", 401)],
+)
+async def test_a_webhook_discord_refuses_is_tried_once_not_in_a_loop(
+    standin: Standin, make_settings: Build, relay_client: Build, webhook: str, status: int
 ) -> None:
-    # A username Discord refuses cannot be set through Settings (it fails at start-up), so the
-    # stand-in is reached with a bad webhook path instead: Discord answers 4xx, retrying is futile.
-    settings = make_settings(
-        DISCORD_WEBHOOK_URL=standin.webhook_url().replace("/api/webhooks/", "/api/v10/webhooks/")
-    )
+    # A deleted webhook or a wrong token: Discord answers 404 or 401, and retrying is futile.
+    standin.webhook_url("400000000000000001", "known-token")
+    settings = make_settings(DISCORD_WEBHOOK_URL=f"{standin.base_url}/api/webhooks/{webhook}")
     async with relay_client(settings) as client:
         response = await client.post("/alertmanager", json=webhook_payload(alerts(1)))
+        metrics = (await client.get("/metrics")).text
     assert response.status_code == 503
-    assert "refused" in response.json()["error"]
-    assert "404" in response.json()["error"]
+    assert f"refused the message: HTTP {status}" in response.json()["error"]
+    assert answers(standin) == [status], "exactly one attempt"
+    assert 'discord_relay_discord_requests_total{outcome="rejected",sink="discord"} 1.0' in metrics
+    assert "discord_relay_discord_retries_total 0.0" in metrics
 
 
 async def test_concurrent_copies_of_one_notification_post_each_message_once(

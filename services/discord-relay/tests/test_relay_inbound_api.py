@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from discord_relay.app import create_app
+from discord_relay.relay import Relay
+from fastapi.testclient import TestClient
 from testkit.alertmanager import webhook_alert, webhook_payload
 
 TOKEN = "t0ken-for-tests"
@@ -118,6 +121,30 @@ async def test_malformed_json_gets_422_with_the_reason(
     assert reason in response.json()["error"]
 
 
+async def test_lone_surrogate_escapes_arrive_as_replacement_characters(
+    make_settings: Callable[..., Any],
+    relay_client: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Half a UTF-16 pair, which no UTF encoding can hold, in either case: in shown text, and in a
+    # label name (without a fingerprint the labels make the deduplication key, encoded as UTF-8).
+    # A pair split by other text is two lone halves; a whole pair is a character.
+    alert = (
+        '{"status": "firing", "labels": {"alertname": "Disk\\ud800Full", "\\uDC00": "x"}, '
+        '"annotations": {"summary": "x\\udfffy \\ud83d-\\ude00 \\ud83d\\ude00"}}'
+    )
+    body = f'{{"status": "firing", "alerts": [{alert}]}}'.encode()
+    async with relay_client(make_settings()) as client:
+        response = await client.post(
+            "/alertmanager", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 200, response.text
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "discord_message" in line]
+    [embed] = json.loads(line)["discord_message"]["embeds"]
+    assert embed["title"] == "[FIRING] Disk\ufffdFull"
+    assert embed["description"] == "x\ufffdy \ufffd-\ufffd 😀"
+
+
 @pytest.mark.parametrize(
     ("body", "where"),
     [
@@ -168,6 +195,21 @@ async def test_metrics_count_notifications_by_source_and_answer(client: httpx.As
     assert 'discord_relay_notifications_total{code="422",source="grafana"} 1.0' in text
     assert 'discord_relay_discord_requests_total{outcome="ok",sink="log"} 2.0' in text
     assert "discord_relay_delivery_seconds_count" in text
+
+
+async def _injected_fault(*args: object) -> None:
+    raise RuntimeError("injected fault")
+
+
+def test_an_unhandled_error_is_answered_500_and_still_counted(
+    make_settings: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: whatever bug breaks a delivery, the notifications counter must show it.
+    monkeypatch.setattr(Relay, "deliver", _injected_fault)
+    with TestClient(create_app(make_settings()), raise_server_exceptions=False) as client:
+        assert client.post("/grafana", json=VALID).status_code == 500
+        text = client.get("/metrics").text
+    assert 'discord_relay_notifications_total{code="500",source="grafana"} 1.0' in text
 
 
 async def test_the_openapi_document_describes_both_request_bodies(

@@ -7,6 +7,7 @@ the relay's idea of the limits is checked against a second one.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -88,6 +89,21 @@ def test_the_service_label_wins_over_job_and_status_picks_the_colour() -> None:
     assert second["color"] == COLOUR_OTHER
     assert second["timestamp"] == "2026-11-23T10:00:00.123Z"
     assert "timestamp" not in third, "Alertmanager's zero time is not a time"
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "9999-12-31T23:59:59-14:00",  # after the year 9999 in UTC: Python cannot hold it
+        "9999-12-31001-2300",  # an ISO ordinal date, the same overflow
+        "2026-11-23T10:00:00",  # no offset: no telling when it was
+        "soon",
+    ],
+)
+def test_a_start_that_is_no_utc_time_shows_no_timestamp(starts_at: str) -> None:
+    [embed] = embeds(render(webhook_payload([webhook_alert("A", startsAt=starts_at)])))
+    assert embed["title"] == "[FIRING] A"
+    assert "timestamp" not in embed
 
 
 def test_57_alerts_with_long_annotations_are_split_and_all_arrive_in_order() -> None:
@@ -201,16 +217,30 @@ _TEXT = st.lists(
     st.sampled_from(["a", "Z", " ", "\n", "é", "😀", "\U0001d518", "e\u0301", "*", "@", "\\"]),
     max_size=1500,
 ).map("".join)
+_OFFSETS = st.none() | st.builds(
+    timezone,
+    st.timedeltas(
+        min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
+    ),
+)
+# Any text, and times near both ends of what Python can represent (an offset can push them past).
+_TIMES = st.text(max_size=40) | st.one_of(
+    st.datetimes(max_value=datetime(1, 1, 2), timezones=_OFFSETS),
+    st.datetimes(min_value=datetime(9999, 12, 30), timezones=_OFFSETS),
+    st.datetimes(timezones=_OFFSETS),
+).map(datetime.isoformat)
 _LABELS = st.dictionaries(
     st.sampled_from(["severity", "job", "service", "instance", "team"]), _TEXT, max_size=5
 )
 _ALERTS = st.builds(
-    lambda name, status, labels, summary, description, runbook: webhook_alert(
+    lambda name, status, labels, summary, description, runbook, starts_at, ends_at: webhook_alert(
         name,
         status=status,
         labels=labels,
         annotations={"summary": summary, "description": description, "runbook_url": runbook},
         valueString=summary[:50],
+        startsAt=starts_at,
+        endsAt=ends_at,
     ),
     name=_TEXT,
     status=st.sampled_from(["firing", "resolved", "unknown"]),
@@ -218,6 +248,8 @@ _ALERTS = st.builds(
     summary=_TEXT,
     description=st.one_of(_TEXT, st.just("d" * 9000)),
     runbook=_TEXT,
+    starts_at=_TIMES,
+    ends_at=_TIMES,
 )
 
 

@@ -200,17 +200,28 @@ class _CountNotifications:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
+        answered = False
 
         async def counting_send(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
-                metrics: RelayMetrics | None = getattr(scope["app"].state, "metrics", None)
-                if metrics is not None:
-                    metrics.notifications.labels(
-                        source=endpoint[0], code=str(message["status"])
-                    ).inc()
+                answered = True
+                _count(scope, endpoint[0], message["status"])
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            # Starlette's outermost middleware answers 500 for it, past this one: count it here.
+            if not answered:
+                _count(scope, endpoint[0], 500)
+            raise
+
+
+def _count(scope: Scope, source: Source, status: int) -> None:
+    metrics: RelayMetrics | None = getattr(scope["app"].state, "metrics", None)
+    if metrics is not None:
+        metrics.notifications.labels(source=source, code=str(status)).inc()
 
 
 def _body_reference(model: type[AlertmanagerNotification]) -> dict[str, Any]:

@@ -22,6 +22,11 @@ from discord_relay.config import SinkKind
 from discord_relay.metrics import Outcome, RelayMetrics
 
 log = logging.getLogger(__name__)
+# In log sink mode these lines are the relay's output, not diagnostics: a quieter
+# RELAY_LOG_LEVEL must not drop them while the sender is told "delivered". The level is pinned
+# here; the lines still reach the relay's JSON, redacting handler on the root logger.
+_sink_log = logging.getLogger("discord_relay.sink")
+_sink_log.setLevel(logging.INFO)
 
 Message = dict[str, Any]
 
@@ -58,7 +63,7 @@ class LogSink:
         self._metrics = metrics
 
     async def send(self, message: Message, deadline: float) -> None:
-        log.info("discord message (log sink)", extra={"discord_message": message})
+        _sink_log.info("discord message (log sink)", extra={"discord_message": message})
         self._metrics.discord_requests.labels(sink=self.kind, outcome="ok").inc()
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -16,6 +17,10 @@ from pydantic import BaseModel, SecretStr, ValidationError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _SHOWN_ERRORS = 3
+# JSON may escape half a UTF-16 surrogate pair on its own (\ud800); Python keeps it as a code
+# point no UTF encoding accepts. Only a body with such an escape can hold one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Rejected(Exception):
@@ -83,7 +88,8 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise Rejected(422, "the body is empty: expected a JSON object")
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        value = json.loads(body, parse_constant=_refuse_constant)
+        return _replace_lone_surrogates(value) if _SURROGATE_ESCAPE.search(body) else value
     except ValueError as exc:  # bad syntax, bad UTF-8, NaN, or an integer too long to read
         raise Rejected(422, f"the body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -92,6 +98,22 @@ def parse_json(body: bytes) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """U+FFFD for each lone surrogate, keys included, as Go's JSON decoder (Alertmanager) does:
+    the text is kept, and can be encoded (measured in UTF-16, logged, posted) again."""
+    if isinstance(value, str):
+        # json.loads joined every proper pair into one character: a surrogate left is alone.
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _replace_lone_surrogates(key): _replace_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 def parse_model(value: Any, model: type[ModelT], what: str) -> ModelT:

@@ -201,11 +201,12 @@ def _timestamp(alert: Alert) -> str:
     text = alert.ends_at if alert.status.lower() == "resolved" else alert.starts_at
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None or moment.year < 1970:
+            return ""
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or one past the year 9999 once in UTC
         return ""
-    if moment.tzinfo is None or moment.year < 1970:
-        return ""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _content(notification: AlertmanagerNotification, index: int, total: int) -> str:

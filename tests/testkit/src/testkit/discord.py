@@ -5,6 +5,9 @@ The stand-in is a small FastAPI app run as a real, separate uvicorn process on l
 Alertmanager (its native `discord_configs`) can post to it as well as the relay. It behaves like
 Discord where the relay depends on it:
 
+- Only webhooks created through `Standin.webhook_url()` exist: as Discord, it answers 404
+  "Unknown Webhook" (10015) for any other id and 401 "Invalid Webhook Token" (50027) for a known
+  id with another token. They stay through a reset and a restart, as a webhook in Discord would.
 - `POST /api/webhooks/{id}/{token}[?wait=true]` validates every message limit Discord enforces and
   answers 400 with Discord's error shape (`{"code": 50035, "message": "Invalid Form Body",
   "errors": {...}}`) when one is broken; 200 with the message (wait=true) or 204 when accepted.
@@ -193,6 +196,11 @@ def _is_empty(body: dict[str, Any]) -> bool:
 # The stand-in app
 
 
+class Webhook(BaseModel):
+    id: str
+    token: str
+
+
 class ModeRequest(BaseModel):
     mode: Literal["ok", "429", "500", "hang"] = "ok"
     retry_after: float = Field(default=1.0, ge=0)
@@ -203,13 +211,25 @@ class ModeRequest(BaseModel):
     reset_after: float | None = Field(default=None, ge=0)
 
 
+Record = Literal["request", "accepted", "webhook"]
+
+
 @dataclass
 class _State:
     mode: ModeRequest = field(default_factory=ModeRequest)
     requests: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: set[tuple[str, str]] = field(default_factory=set)
     record_file: Path | None = None
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def refusal(self, webhook_id: str, token: str) -> JSONResponse | None:
+        """Discord's answer for a webhook that does not exist or a wrong token; else None."""
+        if (webhook_id, token) in self.webhooks:
+            return None
+        if any(known == webhook_id for known, _ in self.webhooks):
+            return JSONResponse({"message": "Invalid Webhook Token", "code": 50027}, 401)
+        return JSONResponse({"message": "Unknown Webhook", "code": 10015}, 404)
 
     def next_answer(self) -> tuple[str, ModeRequest]:
         """How to answer this request, and the mode that decided it."""
@@ -223,8 +243,8 @@ class _State:
                 self.mode = ModeRequest(reset_after=mode.reset_after)
         return mode.mode, mode
 
-    def record(self, kind: Literal["request", "accepted"], entry: dict[str, Any]) -> None:
-        (self.requests if kind == "request" else self.accepted).append(entry)
+    def record(self, kind: Record, entry: dict[str, Any]) -> None:
+        self._keep(kind, entry)
         if self.record_file is not None:
             with self.record_file.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"kind": kind, **entry}) + "\n")
@@ -234,7 +254,23 @@ class _State:
             return
         for line in self.record_file.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
-            kind = entry.pop("kind")
+            self._keep(entry.pop("kind"), entry)
+
+    def reset(self) -> None:
+        """A new mode and no records; the webhooks stay, so a relay configured with one goes on."""
+        self.mode = ModeRequest()
+        self.requests.clear()
+        self.accepted.clear()
+        if self.record_file is not None:
+            self.record_file.write_text("", encoding="utf-8")
+            # Written again, so the webhooks outlive a restart after the reset too.
+            for webhook_id, token in sorted(self.webhooks):
+                self.record("webhook", {"id": webhook_id, "token": token})
+
+    def _keep(self, kind: Record, entry: dict[str, Any]) -> None:
+        if kind == "webhook":
+            self.webhooks.add((entry["id"], entry["token"]))
+        else:
             (self.requests if kind == "request" else self.accepted).append(entry)
 
 
@@ -248,6 +284,9 @@ def create_standin_app() -> FastAPI:
     @app.post("/api/webhooks/{webhook_id}/{token}")
     async def execute_webhook(webhook_id: str, token: str, request: Request) -> Response:
         arrival = {"at": time.time(), "monotonic": time.monotonic(), "webhook_id": webhook_id}
+        if refusal := state.refusal(webhook_id, token):
+            state.record("request", {**arrival, "answer": refusal.status_code})
+            return refusal
         answer, mode = state.next_answer()
         if answer == "hang":
             state.record("request", {**arrival, "answer": "hang"})
@@ -297,6 +336,12 @@ def create_standin_app() -> FastAPI:
         message = {"id": message_id, "type": 0, "webhook_id": webhook_id, "channel_id": "1", **body}
         return JSONResponse(message, 200, headers=headers)
 
+    @app.post("/_control/webhooks")
+    async def create_webhook(webhook: Webhook) -> Webhook:
+        if (webhook.id, webhook.token) not in state.webhooks:
+            state.record("webhook", webhook.model_dump())
+        return webhook
+
     @app.post("/_control/mode")
     async def set_mode(mode: ModeRequest) -> dict[str, Any]:
         state.mode = mode
@@ -313,11 +358,7 @@ def create_standin_app() -> FastAPI:
 
     @app.post("/_control/reset")
     async def reset() -> dict[str, str]:
-        state.mode = ModeRequest()
-        state.requests.clear()
-        state.accepted.clear()
-        if state.record_file is not None:
-            state.record_file.write_text("", encoding="utf-8")
+        state.reset()
         return {"status": "reset"}
 
     return app
@@ -337,6 +378,8 @@ class Standin:
     port: int
     workdir: Path
     _stack: ExitStack = field(default_factory=ExitStack)
+    # Webhooks already created: the stand-in keeps them, so a URL costs one request only once.
+    _webhooks: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def base_url(self) -> str:
@@ -345,8 +388,13 @@ class Standin:
     def webhook_url(
         self,
         webhook_id: str = "100000000000000001",
-        token: str = "standin-token",  # noqa: S107 - the stand-in accepts any token
+        token: str = "standin-token",  # noqa: S107 - a test value, not a secret
     ) -> str:
+        """The URL of this webhook, created in the stand-in if it is new."""
+        if (webhook_id, token) not in self._webhooks:
+            webhook = {"id": webhook_id, "token": token}
+            httpx.post(f"{self.base_url}/_control/webhooks", json=webhook).raise_for_status()
+            self._webhooks.add((webhook_id, token))
         return f"{self.base_url}/api/webhooks/{webhook_id}/{token}"
 
     def set_mode(self, mode: str = "ok", **options: Any) -> None:
