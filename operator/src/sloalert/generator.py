@@ -193,9 +193,19 @@ def _notes(slo: SLOAlert, tier_notes: Mapping[str, str]) -> dict[str, str]:
 
 
 def _own_series(slo: SLOAlert) -> Selector:
-    labels = conventions.identity_labels(slo)
-    labels.pop(conventions.SERVICE_LABEL)
-    return Selector(None, tuple(eq(name, value) for name, value in labels.items()))
+    """The matchers that pick this SLO's recordings and no other SLO's.
+
+    An SLO without a namespace records no namespace label; matching that label as "" keeps out
+    a namespaced SLO of the same name (the operator's rules next to CLI-rendered ones), which
+    `sloalert_slo` alone would also select, doubling its alerts.
+    """
+    return Selector(
+        None,
+        (
+            eq(conventions.SLO_LABEL, slo.metadata.name),
+            eq(conventions.NAMESPACE_LABEL, slo.metadata.namespace or ""),
+        ),
+    )
 
 
 def _series(record: str, own: Selector) -> str:

@@ -65,7 +65,7 @@ def _ratio_problems(errors: str, total: str) -> Iterator[Problem]:
             parsed[name] = parse_selector(text)
         except PromQLError as exc:
             yield Problem(f"{FIELD}.ratio.{name}", f"{text!r} {exc}")
-    if len(parsed) == 2 and parsed["errors"] == parsed["total"]:
+    if len(parsed) == 2 and parsed["errors"].selects_the_same_as(parsed["total"]):
         yield Problem(
             f"{FIELD}.ratio.errors",
             "selects the same series as total, so the ratio would always be 1: add the "

@@ -4,7 +4,7 @@ The CRD (`operator/crds/slo.fastdining.dev_sloalerts.yaml`) is the public source
 carries the field documentation; these models mirror it field for field (camelCase aliases),
 and a test holds the two together. Everything the CRD refuses (types, enums, bounds, patterns,
 and its CEL rules) is refused here too; checks the API server cannot make (PromQL, bucket
-boundaries, burn-rate arithmetic) live in `validation.py`.
+boundaries, burn-rate arithmetic, templates) live in `validation.py`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ DEFAULT_WINDOW = "30d"
 DEFAULT_NODATA_FOR = "10m"
 DEFAULT_RATE_WINDOW = "5m"  # threshold mode: the range of rate() in presets and $window
 DEFAULT_THRESHOLD_TIER = "ticket"
+# Why an objective of 100 is refused. The CRD's CEL rule on spec.objective gives this very
+# message, so `kubectl apply` and `sloalert validate` say the same.
+OBJECTIVE_LEAVES_NO_BUDGET = (
+    "an objective of 100 or more leaves no error budget: every single error would breach it, "
+    "so no alert could be useful; use a value below 100, such as 99.9"
+)
 
 SERVICE_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # Kubernetes object names (DNS subdomain)
@@ -197,7 +203,7 @@ class Alerting(Spec):
 class SLOAlertSpec(Spec):
     service: Annotated[
         str,
-        Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"),
+        Field(min_length=1, max_length=63, pattern=SERVICE_PATTERN),
     ]
     indicator: Indicator
     # Required in burnRate mode (validation.py); a note for readers in threshold mode.
@@ -213,10 +219,7 @@ class SLOAlertSpec(Spec):
         if value is None:
             return value
         if value >= 100:
-            raise ValueError(
-                f"{value:g} leaves no error budget: every single error would breach it, so no "
-                "alert could be useful; use a value below 100, such as 99.9"
-            )
+            raise ValueError(OBJECTIVE_LEAVES_NO_BUDGET)
         if value <= 0:
             raise ValueError(f"{value:g} is not a percentage above 0")
         return value

@@ -65,6 +65,10 @@ class Selector:
     def labels(self) -> set[str]:
         return {matcher.label for matcher in self.matchers}
 
+    def selects_the_same_as(self, other: Selector) -> bool:
+        """Same metric and same matchers, in whatever order: the same series, as written."""
+        return self.metric == other.metric and set(self.matchers) == set(other.matchers)
+
 
 def eq(label: str, value: str) -> Matcher:
     return Matcher(label, "=", value)

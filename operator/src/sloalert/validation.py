@@ -2,7 +2,8 @@
 
 Two passes: the models check the shape (what the CRD also checks at the API server), then the
 semantic checks here find what only sloalert can know (PromQL, presets' buckets, burn-rate
-arithmetic). Every problem names its field; pydantic's own errors never leak out raw.
+arithmetic, label and annotation templates). Every problem names its field; pydantic's own
+errors never leak out raw.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from sloalert import burnrate, durations, indicators, sli
+from sloalert import burnrate, durations, indicators, sli, templates
 from sloalert.errors import InvalidSLOAlert, Problem
-from sloalert.models import PATTERN_MEANINGS, SLOAlert, SLOAlertSpec
+from sloalert.models import PATTERN_MEANINGS, NoData, SLOAlert, SLOAlertSpec, Tier
 
 ROOT_FIELD = "resource"
 
@@ -52,6 +53,7 @@ def problems(spec: SLOAlertSpec) -> Iterator[Problem]:
         yield Problem("spec.alerting.rateWindow", "must be longer than 0")
     if alerting.mode == "burnRate":
         yield from _burn_rate_problems(spec)
+    yield from _template_problems(spec)
 
 
 def _burn_rate_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
@@ -74,6 +76,31 @@ def _burn_rate_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
                 "this indicator has no count of all events to compare with minRate: use a "
                 "preset with traffic, ratio or latency",
             )
+
+
+def _template_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
+    """Values Prometheus cannot expand: one broken template fails the whole rule file, which
+    the API server cannot see (to it they are plain strings)."""
+    for field, values in _templated(spec):
+        for key, text in values.items():
+            why = templates.problem(text)
+            if why is not None:
+                yield Problem(f"{field}.{key}", f"is not a valid Prometheus template: {why}")
+
+
+def _templated(spec: SLOAlertSpec) -> Iterator[tuple[str, Mapping[str, str]]]:
+    """Every label and annotation map that ends up on an alert, with its field."""
+    alerting = spec.alerting
+    parts: dict[str, SLOAlertSpec | Tier | NoData | None] = {
+        "spec": spec,
+        "spec.alerting.page": alerting.page,
+        "spec.alerting.ticket": alerting.ticket,
+        "spec.alerting.noData": alerting.no_data,
+    }
+    for field, part in parts.items():
+        if part is not None:
+            yield f"{field}.labels", part.labels
+            yield f"{field}.annotations", part.annotations
 
 
 def _try_build(spec: SLOAlertSpec) -> sli.SLI | None:

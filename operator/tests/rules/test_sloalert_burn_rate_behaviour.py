@@ -121,7 +121,8 @@ def test_zero_traffic_never_alerts_and_records_no_nan(tmp_path: Path) -> None:
 
 def test_the_page_resolves_within_six_minutes_of_recovery(tmp_path: Path) -> None:
     # 10% errors for 15 minutes: pages through the 1h/5m pair only (the 6h ratio stays below
-    # 6x), whose 5m window forgets the incident 5 minutes after it ends.
+    # 6x), whose 5m window forgets the incident 5 minutes after it ends. Incidents that trip
+    # the 6h/30m pair too resolve later (the next test).
     recovery = minutes([HEALTHY]) + 15
     series = fastapi_requests(JOB, [HEALTHY, Phase(15, 1.0, 0.10), Phase(30, 1.0, 0.0)])
     result = _run(
@@ -130,6 +131,45 @@ def test_the_page_resolves_within_six_minutes_of_recovery(tmp_path: Path) -> Non
         series,
         _firing(recovery),
         _quiet(recovery + 6),
+    )
+    assert result.passed, result.output
+
+
+def test_after_a_total_outage_the_page_resolves_with_its_30_minute_window(
+    tmp_path: Path,
+) -> None:
+    # 100% errors for 10 minutes also trips the 6h/30m pair (6x), which holds the page until
+    # its 30m window no longer sees the outage: the workbook's design, not a 6-minute reset.
+    recovery = minutes([HEALTHY]) + 10
+    series = fastapi_requests(JOB, [HEALTHY, Phase(10, 1.0, 1.0), Phase(45, 1.0, 0.0)])
+    result = _run(
+        tmp_path,
+        _rules(availability_slo(NAME, JOB)),
+        series,
+        _firing(recovery + 25),
+        _quiet(recovery + 30 + 1),  # the short window, and one evaluation
+    )
+    assert result.passed, result.output
+
+
+def test_an_slo_without_a_namespace_ignores_a_namespaced_one_of_the_same_name(
+    tmp_path: Path,
+) -> None:
+    # `sloalert render` output (no namespace) next to the operator's rules for an SLOAlert of
+    # the same name in a namespace: only the failing one pages.
+    unscoped = availability_slo(NAME, "other", alerting={"name": "Unscoped"})
+    del unscoped["metadata"]["namespace"]
+    onset = minutes([HEALTHY])
+    series = [
+        *fastapi_requests(JOB, [HEALTHY, Phase(10, 1.0, 1.0)]),
+        *fastapi_requests("other", [HEALTHY, Phase(10, 1.0)]),
+    ]
+    result = _run(
+        tmp_path,
+        _rules(availability_slo(NAME, JOB), unscoped),
+        series,
+        _firing(onset + 2),
+        _never("page", onset + 10, "Unscoped"),
     )
     assert result.passed, result.output
 

@@ -9,6 +9,7 @@ by the structural schema, and covered by a CEL rule in the CRD.
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
 from typing import Any, Literal, Union, get_args, get_origin
 
 import pytest
@@ -85,6 +86,34 @@ def test_the_crd_fields_are_the_models_fields_with_the_same_enums_and_defaults()
     _compare(SPEC, models.SLOAlertSpec, "spec")
 
 
+def test_the_crd_states_the_models_patterns_bounds_and_lengths() -> None:
+    schema = models.SLOAlertSpec.model_json_schema(by_alias=True)
+    crd = dict(_stated(SPEC, {}, "spec"))
+    model = dict(_stated(schema, schema["$defs"], "spec"))
+    both = crd.keys() & model.keys()
+    assert {key: (crd[key], model[key]) for key in both if crd[key] != model[key]} == {}
+    assert crd.keys() ^ model.keys() == STATED_BY_THE_CRD_ONLY
+    # The walk reaches top-level fields, nested objects and the values of maps.
+    assert {
+        ("spec.service", "pattern"),
+        ("spec.indicator.preset.quantile", "exclusiveMaximum"),
+        ("spec.alerting.page.labels", "maxProperties"),
+        ("spec.alerting.noData.annotations.*", "maxLength"),
+    } <= both
+
+
+def test_an_objective_of_100_is_refused_by_a_cel_rule_giving_the_models_reason() -> None:
+    objective = SPEC["properties"]["objective"]
+    assert (objective["maximum"], objective["exclusiveMaximum"]) == (100, True)
+    [rule] = objective[_CEL]
+    assert rule["rule"] == "self < 100.0"
+    assert rule["message"] == models.OBJECTIVE_LEAVES_NO_BUDGET
+    [example] = [e for e in INVALID if e.id == "objective-100"]
+    with pytest.raises(InvalidSLOAlert) as refused:
+        load(example.body)
+    assert [p.message for p in refused.value.problems] == [models.OBJECTIVE_LEAVES_NO_BUDGET]
+
+
 def test_every_field_has_a_description_for_kubectl_explain() -> None:
     missing = [path for path, node in _properties(SCHEMA, "") if not node.get("description")]
     assert missing == [".metadata"]  # the API server documents metadata itself
@@ -158,6 +187,51 @@ def _compare(node: dict[str, Any], model: type[BaseModel], path: str) -> None:
             assert child["default"] == default, where
         else:  # no default, or an empty map: both mean "absent" to the API server
             assert default in (None, {}), f"{where}: the model defaults to {default!r}, the CRD not"
+
+
+# Bounds the structural schema checks. OpenAPI 3.0 (the CRD) writes an exclusive bound as
+# `minimum: 0, exclusiveMinimum: true`; JSON Schema 2020-12 (pydantic) as `exclusiveMinimum: 0`.
+_BOUNDS = ("pattern", "minLength", "maxLength", "maxProperties", "minimum", "maximum")
+_EXCLUSIVE = {"minimum": "exclusiveMinimum", "maximum": "exclusiveMaximum"}
+# The model checks the objective's range in a validator instead, to say why 100 is refused.
+STATED_BY_THE_CRD_ONLY = {
+    ("spec.objective", "exclusiveMinimum"),
+    ("spec.objective", "exclusiveMaximum"),
+}
+
+
+def _stated(
+    node: dict[str, Any], defs: dict[str, Any], path: str
+) -> Iterator[tuple[tuple[str, str], Any]]:
+    """((field, keyword), value) for every bound under `node`; `.*` stands for a map's values."""
+    node = _resolved(node, defs)
+    for keyword, value in _bounds(node).items():
+        yield (path, keyword), value
+    for name, child in node.get("properties", {}).items():
+        yield from _stated(child, defs, f"{path}.{name}")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _stated(node["additionalProperties"], defs, f"{path}.*")
+
+
+def _bounds(node: dict[str, Any]) -> dict[str, Any]:
+    """The node's bounds, exclusive ones written the JSON Schema 2020-12 way."""
+    found = {keyword: node[keyword] for keyword in _BOUNDS if keyword in node}
+    for inclusive, exclusive in _EXCLUSIVE.items():
+        value = node.get(exclusive)
+        if value is True:  # OpenAPI 3.0: a flag on the inclusive bound
+            found[exclusive] = found.pop(inclusive)
+        elif value is not None and not isinstance(value, bool):  # 2020-12: the bound itself
+            found[exclusive] = value
+    return found
+
+
+def _resolved(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """pydantic's `X | None` (anyOf with null) and `$ref`s, as the schema they stand for."""
+    if "anyOf" in node:
+        [node] = [option for option in node["anyOf"] if option.get("type") != "null"]
+    if "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    return node
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import promql_parser
 import pytest
+import sloalert
 from sloalert import burnrate, conventions
 from sloalert.generator import RuleSet, generate
 from sloalert.validation import load
@@ -97,6 +100,19 @@ def test_the_page_burns_at_14_4x_over_1h_and_5m_or_6x_over_6h_and_30m() -> None:
     assert f"slo:sli_error:ratio_rate6h{own} / 0.001 > 6" in expr
     assert f"slo:sli_error:ratio_rate30m{own} / 0.001 > 6" in expr
     assert expr.startswith("max without (sloalert_window) (")
+
+
+def test_an_slo_without_a_namespace_selects_recordings_without_one() -> None:
+    resource = _slo()
+    del resource["metadata"]["namespace"]
+    rules = _rules(resource)
+    # Its recordings carry no namespace label, so `=""` matches them and only them: a
+    # namespaced SLO of the same name records sloalert_namespace="apps".
+    assert all(conventions.NAMESPACE_LABEL not in r["labels"] for r in rules)
+    own = '{sloalert_slo="fastapi-availability",sloalert_namespace=""}'
+    for tier in ("page", "ticket"):
+        expr = _alert(resource, tier)["expr"]
+        assert expr.count("slo:sli_error:ratio_rate") == expr.count(own) == 4, expr
 
 
 @pytest.mark.parametrize(
@@ -222,14 +238,58 @@ def test_generation_is_pure_the_same_spec_gives_the_same_rules() -> None:
     assert generate(load(_slo())) == generate(load(_slo()))
 
 
-def test_the_generator_imports_no_kubernetes_or_network_client() -> None:
+# Kubernetes and network clients, the standard library's too: no module may load them, not
+# even through a dependency.
+NETWORK_CLIENTS = (
+    "kopf",
+    "lightkube",
+    "kubernetes",
+    "httpx",
+    "httpx2",
+    "requests",
+    "aiohttp",
+    "urllib3",
+    "http.client",
+    "urllib.request",
+)
+# pydantic's imports load socket (importlib.metadata -> email.utils -> socket) without using it,
+# so socket is looked for in sloalert's own imports only.
+SOCKET = "socket"
+# sloalert's own modules; the operator subpackage (kopf, lightkube) is a folder, not matched.
+PURE_MODULES = sorted(Path(sloalert.__file__).parent.glob("*.py"))
+
+
+def test_the_generator_loads_no_kubernetes_or_network_client() -> None:
     probe = (
         "import sys, sloalert.generator, sloalert.render, sloalert.cli; "
-        "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "{'kopf', 'lightkube', 'kubernetes', 'httpx', 'requests', 'aiohttp', 'urllib3'}]; "
+        f"bad = [m for m in sys.modules if any(m == f or m.startswith(f + '.') "
+        f"for f in {NETWORK_CLIENTS!r})]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_sloalert_module_imports_a_network_module_itself() -> None:
+    imports = {path.name: _imports(path) for path in PURE_MODULES}
+    assert "promql_parser" in imports["promql.py"]  # the check reads real imports
+    forbidden = (*NETWORK_CLIENTS, SOCKET)
+    bad = {
+        name: sorted(m for m in found if any(m == f or m.startswith(f + ".") for f in forbidden))
+        for name, found in imports.items()
+    }
+    assert {name: found for name, found in bad.items() if found} == {}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports: `import a.b` gives a.b, `from a import b` a and a.b."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found

@@ -34,6 +34,9 @@ CASES = {
     "a threshold SLO with no-data off renders one alert and no namespace": (
         "threshold-cpu-no-nodata"
     ),
+    'a burn-rate SLO without a namespace selects its recordings with sloalert_namespace=""': (
+        "availability-no-namespace"
+    ),
 }
 
 

@@ -122,3 +122,25 @@ def test_pydantic_wording_never_leaks_through_value_errors() -> None:
     assert problem == Problem(
         "spec.indicator", "give exactly one of preset, ratio, latency or expression (got none)"
     )
+
+
+@pytest.mark.parametrize(
+    ("errors", "total", "same"),
+    [
+        ('m{a="1",b="2"}', 'm{b="2",a="1"}', True),
+        ('{__name__="m",a="1"}', 'm{a="1"}', True),
+        ('m{a="1",b="2"}', 'm{a="1"}', False),
+        ('m{a="1"}', 'n{a="1"}', False),
+    ],
+    ids=["matchers reordered", "name as a matcher", "one matcher more", "another metric"],
+)
+def test_a_ratio_whose_errors_select_the_same_series_as_total_is_refused(
+    errors: str, total: str, same: bool
+) -> None:
+    body = _resource(indicator={"ratio": {"errors": errors, "total": total}})
+    if same:
+        [problem] = _problems(body)
+        assert problem.field == "spec.indicator.ratio.errors"
+        assert "same series as total" in problem.message
+    else:
+        assert load(body).spec.indicator.ratio is not None

@@ -2,7 +2,9 @@
 
 Each case feeds synthetic series (with the exporters' real metric names) in which the seed's
 condition starts to hold at a known minute, and checks that the generated alert is quiet one
-evaluation before its `for` has passed and fires, with the right labels, when it has.
+evaluation before its `for` has passed and fires, with the right labels, when it has. The
+alertname, `for` and severity each seed means are written here, not read from the generated
+rule, so a manifest that drifts from the seed fails.
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "slo"
 NODE = {"job": "node", "instance": "node-1:9100"}
 
 
+# The tier label each severity goes with (threshold alerts: page is critical, ticket warning).
+TIER_OF_SEVERITY = {"critical": "page", "warning": "ticket"}
+
+
 @dataclass(frozen=True)
 class Seed:
     file: str
+    alert: str  # the seed's alertname
+    hold: int  # the seed's `for`, in minutes
+    severity: str  # the seed's severity label
     series: list[dict[str, str]]
     holds_from: int  # the first minute at which the alert's condition is true
     series_labels: dict[str, str] = field(default_factory=dict)  # what the expr keeps
@@ -48,7 +57,10 @@ def _django_responses(status: str, values: str) -> dict[str, str]:
 SEEDS = {
     "target down for 2m pages": Seed(
         "seed-target-down.yaml",
-        [
+        alert="TargetDown",
+        hold=2,
+        severity="critical",
+        series=[
             promtool.series(
                 "up", {"job": "fastapi", "instance": "fastapi-0:8000"}, steps((11, 1), (20, 0))
             )
@@ -58,7 +70,10 @@ SEEDS = {
     ),
     "a 5xx ratio over 1% across both apps for 2m": Seed(
         "seed-5xx-ratio.yaml",
-        [
+        alert="High5xxErrorRate",
+        hold=2,
+        severity="warning",
+        series=[
             *fastapi_requests("fastapi", [Phase(10, 1.0), Phase(20, 1.0, 0.5)]),
             _django_responses("200", promtool.counter((30, 60.0))),
         ],
@@ -66,7 +81,10 @@ SEEDS = {
     ),
     "over 0.5 5xx a second for 2m": Seed(
         "seed-5xx-rate.yaml",
-        [
+        alert="High5xxAbsoluteRPS",
+        hold=2,
+        severity="warning",
+        series=[
             *fastapi_requests("fastapi", [Phase(30, 0.2)]),
             _django_responses("200", promtool.counter((30, 60.0))),
             _django_responses("500", promtool.counter((10, 0.0), (20, 60.0))),
@@ -75,7 +93,10 @@ SEEDS = {
     ),
     "FastAPI p95 over 0.5s for 3m": Seed(
         "seed-fastapi-p95.yaml",
-        histogram(
+        alert="FastAPIP95LatencyHigh",
+        hold=3,
+        severity="warning",
+        series=histogram(
             exporters.FASTAPI_LATENCY.bucket,
             {"job": "fastapi", "handler": "/menu", "method": "GET"},
             exporters.FASTAPI_LATENCY.buckets,
@@ -85,7 +106,10 @@ SEEDS = {
     ),
     "Django DB p95 over 0.2s for 3m": Seed(
         "seed-django-db-p95.yaml",
-        histogram(
+        alert="DjangoDBP95High",
+        hold=3,
+        severity="warning",
+        series=histogram(
             exporters.DJANGO_DB_LATENCY.bucket,
             {"job": "django", "alias": "default", "vendor": "sqlite"},
             exporters.DJANGO_DB_LATENCY.buckets,
@@ -95,7 +119,10 @@ SEEDS = {
     ),
     "node CPU over 80% for 5m": Seed(
         "seed-node-cpu.yaml",
-        [
+        alert="HighCPUUsage",
+        hold=5,
+        severity="warning",
+        series=[
             promtool.series(
                 exporters.NODE_CPU.name,
                 {**NODE, "cpu": "0", "mode": "idle"},
@@ -108,7 +135,10 @@ SEEDS = {
     ),
     "node memory under 10% available for 5m": Seed(
         "seed-node-memory.yaml",
-        [
+        alert="LowMemory",
+        hold=5,
+        severity="warning",
+        series=[
             promtool.series(exporters.NODE_MEMORY_TOTAL.name, NODE, steps((40, 8e9))),
             promtool.series(
                 exporters.NODE_MEMORY_AVAILABLE.name, NODE, steps((11, 4e9), (29, 0.5e9))
@@ -129,16 +159,27 @@ def _alert_rule(rules: dict[str, Any]) -> dict[str, Any]:
     return rule
 
 
+def _firing_labels(seed: Seed, resource: dict[str, Any]) -> dict[str, str]:
+    """The labels the seed's alert should fire with: the series' own, the seed's severity, and
+    the identity of the SLOAlert it now comes from."""
+    service = resource["spec"]["service"]
+    return {
+        **seed.series_labels,
+        "severity": seed.severity,
+        "service": service,
+        "sloalert_slo": resource["metadata"]["name"],
+        "sloalert_service": service,
+        "sloalert_tier": TIER_OF_SEVERITY[seed.severity],
+    }
+
+
 @pytest.mark.parametrize("seed", SEEDS.values(), ids=SEEDS.keys())
 def test_each_seed_alert_fires_when_its_condition_holds_for_its_for_and_not_before(
     seed: Seed, tmp_path: Path
 ) -> None:
-    slo = load(_resource(seed.file))
-    rules = promtool.without_annotations(rule_file([generate(slo)]))
-    rule = _alert_rule(rules)
-    hold = int(rule["for"].removesuffix("m"))
-    firing = {**seed.series_labels, **rule["labels"]}
-    condition = f"count({rule['expr']})"
+    resource = _resource(seed.file)
+    rules = promtool.without_annotations(rule_file([generate(load(resource))]))
+    condition = f"count({_alert_rule(rules)['expr']})"
     result = promtool.run_rule_tests(
         promtool.promtool(),
         rules,
@@ -153,9 +194,11 @@ def test_each_seed_alert_fires_when_its_condition_holds_for_its_for_and_not_befo
                     ),
                 ],
                 "alert_rule_test": [
-                    promtool.alert_test(f"{seed.holds_from + hold - 1}m", rule["alert"]),
+                    promtool.alert_test(f"{seed.holds_from + seed.hold - 1}m", seed.alert),
                     promtool.alert_test(
-                        f"{seed.holds_from + hold}m", rule["alert"], [{"exp_labels": firing}]
+                        f"{seed.holds_from + seed.hold}m",
+                        seed.alert,
+                        [{"exp_labels": _firing_labels(seed, resource)}],
                     ),
                 ],
             }
@@ -167,9 +210,8 @@ def test_each_seed_alert_fires_when_its_condition_holds_for_its_for_and_not_befo
 
 def test_the_target_down_annotations_render_with_the_target_named(tmp_path: Path) -> None:
     seed = SEEDS["target down for 2m pages"]
-    slo = load(_resource(seed.file))
-    rules = rule_file([generate(slo)])
-    rule = _alert_rule(rules)
+    resource = _resource(seed.file)
+    rules = rule_file([generate(load(resource))])
     result = promtool.run_rule_tests(
         promtool.promtool(),
         rules,
@@ -180,10 +222,10 @@ def test_the_target_down_annotations_render_with_the_target_named(tmp_path: Path
                 "alert_rule_test": [
                     promtool.alert_test(
                         "13m",
-                        rule["alert"],
+                        seed.alert,
                         [
                             {
-                                "exp_labels": {**seed.series_labels, **rule["labels"]},
+                                "exp_labels": _firing_labels(seed, resource),
                                 "exp_annotations": {
                                     "summary": "Target down: fastapi (fastapi-0:8000)",
                                     "description": "fastapi-0:8000 of job fastapi has been "
