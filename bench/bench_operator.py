@@ -1,8 +1,8 @@
 """The SLOAlert operator on a real API server: throughput, latency, drift repair, memory.
 
-One run, on the local test API server (etcd + test-apiserver, as `make setup` builds them),
-with the operator as a real process (`sloalert-operator`), measured from the outside through
-watches, as a user would see it:
+One run, on the local test API server (etcd + test-apiserver, as `make setup` builds them) or
+the cluster KUBECONFIG names, with the operator as a real process (`sloalert-operator`),
+measured from the outside through watches, as a user would see it:
 
 1. Latency, paced: SLOAlert created -> its PrometheusRule seen by a watch, against the same
    hop for a raw create of a custom resource (a PrometheusRule created directly -> seen by the
@@ -25,8 +25,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,21 +35,17 @@ from typing import Any
 import psutil
 from lightkube import Client
 from lightkube.types import PatchType
-from testkit.apiserver import cluster_for_tests
+from testkit.apiserver import Cluster
 from testkit.sloalert_cluster import (
     PrometheusRule,
     SLOAlert,
     client,
     condition,
+    operator_cluster,
     operator_process,
     sloalert,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-CRDS = [
-    *sorted((REPO / "operator" / "crds").glob("*.yaml")),
-    *sorted((REPO / "tests" / "apiserver" / "crds").glob("*.yaml")),
-]
 LATENCY_SAMPLES = 150
 BURST = 1000
 BURST_THREADS = 8
@@ -58,6 +55,28 @@ TARGET_BURST_SECONDS = 60.0
 TARGET_P99_RATIO = 3.0
 TARGET_REPAIR_SECONDS = 2.0
 TARGET_RSS_MB = 150.0
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """One fresh namespace per phase, so no phase's watch sees another's objects."""
+
+    warm: str
+    latency_operator: str
+    latency_raw: str
+    burst: str
+
+
+@contextmanager
+def namespaces(cluster: Cluster) -> Iterator[Namespaces]:
+    """Created on a real cluster (and deleted after), mere names on the local server."""
+    with ExitStack() as stack:
+        yield Namespaces(
+            *(
+                stack.enter_context(cluster.namespace(prefix))
+                for prefix in ("warm", "lat-op", "lat-raw", "burst")
+            )
+        )
 
 
 @dataclass
@@ -150,26 +169,26 @@ def raw_rule(name: str, namespace: str, template: Mapping[str, Any]) -> Any:
 
 
 def measure_latency(
-    kubeconfig: Path, kube: Client, template: Any
+    kubeconfig: Path, kube: Client, spaces: Namespaces, template: Any
 ) -> tuple[list[float], list[float]]:
     ops, raws = (
-        Watcher(kubeconfig, PrometheusRule, "lat-op"),
-        Watcher(kubeconfig, PrometheusRule, "lat-raw"),
+        Watcher(kubeconfig, PrometheusRule, spaces.latency_operator),
+        Watcher(kubeconfig, PrometheusRule, spaces.latency_raw),
     )
     time.sleep(0.5)  # watches open; a missed event would fail loudly as a TimeoutError
     op_times, raw_times = [], []
     for index in range(LATENCY_SAMPLES):
         name = f"lat-{index:04d}"
         waiter, started = raws.expect(name, seen), time.perf_counter()
-        kube.create(raw_rule(name, "lat-raw", template))
+        kube.create(raw_rule(name, spaces.latency_raw, template))
         raw_times.append(wait(waiter, started))
         waiter, started = ops.expect(name, seen), time.perf_counter()
-        kube.create(sloalert(name, "lat-op"))
+        kube.create(sloalert(name, spaces.latency_operator))
         op_times.append(wait(waiter, started))
     return op_times, raw_times
 
 
-def measure_burst(kubeconfig: Path) -> tuple[float, float]:
+def measure_burst(kubeconfig: Path, namespace: str) -> tuple[float, float]:
     """Seconds until all rules exist and all SLOAlerts are Ready, and the client's own time."""
     rules, ready = set(), set()
     all_done = threading.Event()
@@ -189,15 +208,15 @@ def measure_burst(kubeconfig: Path) -> tuple[float, float]:
         if len(rules) == BURST and len(ready) == BURST:
             all_done.set()
 
-    Watcher(kubeconfig, PrometheusRule, "burst").listeners.append(on_rule)
-    Watcher(kubeconfig, SLOAlert, "burst").listeners.append(on_slo)
+    Watcher(kubeconfig, PrometheusRule, namespace).listeners.append(on_rule)
+    Watcher(kubeconfig, SLOAlert, namespace).listeners.append(on_slo)
     time.sleep(0.5)
     local = threading.local()
 
     def create(index: int) -> None:
         if not hasattr(local, "kube"):
             local.kube = client(kubeconfig)
-        local.kube.create(sloalert(f"burst-{index:04d}", "burst"))
+        local.kube.create(sloalert(f"burst-{index:04d}", namespace))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(BURST_THREADS) as pool:
@@ -208,13 +227,15 @@ def measure_burst(kubeconfig: Path) -> tuple[float, float]:
     return time.perf_counter() - started, created
 
 
-def measure_repairs(kubeconfig: Path, kube: Client) -> tuple[list[float], list[float]]:
-    watcher = Watcher(kubeconfig, PrometheusRule, "burst")
+def measure_repairs(
+    kubeconfig: Path, kube: Client, namespace: str
+) -> tuple[list[float], list[float]]:
+    watcher = Watcher(kubeconfig, PrometheusRule, namespace)
     time.sleep(0.5)
     edits, deletions = [], []
     for index in range(DRIFT_SAMPLES):
         name = f"burst-{index:04d}"
-        good = kube.get(PrometheusRule, name, namespace="burst")["spec"]
+        good = kube.get(PrometheusRule, name, namespace=namespace)["spec"]
         waiter = watcher.expect(
             name, lambda kind, obj, good=good: kind == "MODIFIED" and obj["spec"] == good
         )
@@ -223,13 +244,13 @@ def measure_repairs(kubeconfig: Path, kube: Client) -> tuple[list[float], list[f
             PrometheusRule,
             name,
             {"spec": {"groups": []}},
-            namespace="burst",
+            namespace=namespace,
             patch_type=PatchType.MERGE,
         )
         edits.append(wait(waiter, started))
         waiter = watcher.expect(name, seen)
         started = time.perf_counter()
-        kube.delete(PrometheusRule, name, namespace="burst")
+        kube.delete(PrometheusRule, name, namespace=namespace)
         deletions.append(wait(waiter, started))
     return edits, deletions
 
@@ -242,14 +263,18 @@ def p(values: list[float], quantile: float) -> float:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp:
         work = Path(tmp)
-        with cluster_for_tests(work / "apiserver", CRDS) as cluster:
+        with (
+            operator_cluster(work / "apiserver") as cluster,
+            namespaces(cluster) as spaces,
+        ):
             kube = client(cluster.kubeconfig)
+            where = "the local test API server" if cluster.local else cluster.server
             with operator_process(cluster.kubeconfig, work / "operator.log") as operator:
                 rss = PeakRss(operator.process.pid)
-                template = _warm_up(cluster.kubeconfig, kube)
-                op_times, raw_times = measure_latency(cluster.kubeconfig, kube, template)
-                burst_seconds, client_seconds = measure_burst(cluster.kubeconfig)
-                edits, deletions = measure_repairs(cluster.kubeconfig, kube)
+                template = _warm_up(cluster.kubeconfig, kube, spaces.warm)
+                op_times, raw_times = measure_latency(cluster.kubeconfig, kube, spaces, template)
+                burst_seconds, client_seconds = measure_burst(cluster.kubeconfig, spaces.burst)
+                edits, deletions = measure_repairs(cluster.kubeconfig, kube, spaces.burst)
                 peak_mb = rss.stop()
     raw50, raw99 = p(raw_times, 0.5), p(raw_times, 0.99)
     op50, op99 = p(op_times, 0.5), p(op_times, 0.99)
@@ -282,7 +307,7 @@ def main() -> int:
             peak_mb <= TARGET_RSS_MB,
         ),
     ]
-    print("SLOAlert operator on the local test API server (a shared 2-core machine)")
+    print(f"SLOAlert operator on {where} (a shared 2-core machine)")
     for label, measured, target, ok in rows:
         print(f"  {label:<42} {measured:<80} target {target:<16} {'ok' if ok else 'MISSED'}")
     return 0 if all(ok for *_, ok in rows) else 1
@@ -292,16 +317,16 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def _warm_up(kubeconfig: Path, kube: Client) -> dict[str, Any]:
+def _warm_up(kubeconfig: Path, kube: Client, namespace: str) -> dict[str, Any]:
     """A few SLOAlerts first (imports, connections, watches warm); returns one rule as made."""
-    watcher = Watcher(kubeconfig, PrometheusRule, "warm")
+    watcher = Watcher(kubeconfig, PrometheusRule, namespace)
     time.sleep(0.5)
     waiters = [watcher.expect(f"warm-{i}", seen) for i in range(5)]
     for i in range(5):
-        kube.create(sloalert(f"warm-{i}", "warm"))
+        kube.create(sloalert(f"warm-{i}", namespace))
     for waiter in waiters:
         wait(waiter, started=0.0)
-    return kube.get(PrometheusRule, "warm-0", namespace="warm").to_dict()
+    return kube.get(PrometheusRule, "warm-0", namespace=namespace).to_dict()
 
 
 if __name__ == "__main__":

@@ -9,32 +9,49 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from kopf.testing import KopfRunner
 from lightkube import Client
+from lightkube.core.exceptions import ApiError
 from testkit import apiserver
 from testkit.processes import LOOPBACK, free_port
-from testkit.sloalert_cluster import RULE_LABELS, client, delete_namespace_objects, wait_for
-
-REPO = Path(__file__).resolve().parents[3]
-CRDS = [
-    *sorted((REPO / "operator" / "crds").glob("*.yaml")),
-    *sorted((REPO / "tests" / "apiserver" / "crds").glob("*.yaml")),
-]
+from testkit.sloalert_cluster import (
+    RULE_LABELS,
+    Prometheus,
+    PrometheusRule,
+    SLOAlert,
+    client,
+    delete_namespace_objects,
+    operator_cluster,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[apiserver.Cluster]:
-    with apiserver.cluster_for_tests(tmp_path_factory.mktemp("apiserver"), CRDS) as running:
+    with operator_cluster(tmp_path_factory.mktemp("apiserver")) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def kube(cluster: apiserver.Cluster) -> Client:
-    return client(cluster.kubeconfig)
+    kube = client(cluster.kubeconfig)
+    # An Established CRD can still answer 429 "storage is (re)initializing" for a moment.
+    wait_for(lambda: _served(kube), what="the custom resources to be served")
+    return kube
+
+
+def _served(kube: Client) -> bool:
+    try:
+        for resource in (SLOAlert, PrometheusRule, Prometheus):
+            list(kube.list(resource, namespace="default"))
+    except ApiError as exc:
+        if exc.status.code == 429:
+            return False
+        raise
+    return True
 
 
 @pytest.fixture

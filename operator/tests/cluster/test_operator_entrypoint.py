@@ -11,11 +11,14 @@ import pytest
 from lightkube import Client
 from testkit import apiserver
 from testkit.sloalert_cluster import (
+    RULE_LABELS,
     PrometheusRule,
     SLOAlert,
     condition,
+    delete_namespace_objects,
     get_or_none,
     operator_process,
+    prometheus,
     sloalert,
     wait_for,
 )
@@ -60,3 +63,30 @@ def test_it_watches_only_the_namespaces_it_is_given(
         for namespace in (watched, ignored):
             kube.delete(SLOAlert, "checkout", namespace=namespace)
         kube.delete(PrometheusRule, "checkout", namespace=watched)
+
+
+@pytest.mark.apiserver
+def test_watching_some_namespaces_it_cannot_tell_that_no_prometheus_loads_a_rule(
+    cluster: apiserver.Cluster, kube: Client, tmp_path: Path
+) -> None:
+    """A Prometheus outside the watched namespaces is invisible to it (kopf watches every kind
+    in the same namespaces): one there may load the rule, so Selected is Unknown, not False."""
+    with cluster.namespace("watched") as watched, cluster.namespace("elsewhere") as elsewhere:
+        try:
+            kube.create(prometheus("loads-all", elsewhere, RULE_LABELS))
+            kube.create(prometheus("k8s", watched, {"matchLabels": {"release": "other-stack"}}))
+            env = {"SLOALERT_NAMESPACES": watched}
+            with operator_process(cluster.kubeconfig, tmp_path / "operator.log", env=env):
+                kube.create(sloalert("checkout", watched))
+                selected = wait_for(
+                    lambda: condition(
+                        kube.get(SLOAlert, "checkout", namespace=watched), "Selected"
+                    ),
+                    what="a Selected condition",
+                )
+        finally:
+            for namespace in (watched, elsewhere):
+                delete_namespace_objects(kube, namespace)
+    assert (selected["status"], selected["reason"]) == ("Unknown", "PrometheusesNotWatched")
+    assert f"it watches namespaces {watched} only" in selected["message"]
+    assert f"Prometheus {watched}/k8s selects rules with release=other-stack" in selected["message"]

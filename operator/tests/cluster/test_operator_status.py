@@ -8,11 +8,14 @@ from sloalert.errors import Problem
 from sloalert.operator.selection import PrometheusView, check
 from sloalert.operator.status import (
     AppliedRule,
+    Condition,
     condition_status,
+    outdated,
     ready_applied,
     ready_apply_failed,
     ready_invalid,
     selected,
+    turned_false,
     with_conditions,
 )
 
@@ -141,3 +144,51 @@ def test_no_prometheus_at_all_is_unknown_and_says_so() -> None:
     condition = selected(check(namespace="a", labels={}, namespace_labels=None, prometheuses=[]))
     assert (condition.status, condition.reason) == ("Unknown", "NoPrometheus")
     assert "no monitoring.coreos.com/v1 Prometheus objects exist" in condition.message
+
+
+MISMATCH = PrometheusView("apps", "k8s", {"matchLabels": {"release": "kps"}}, {})
+LOADS_ALL = PrometheusView("apps", "all", {}, {})
+
+
+def test_watching_some_namespaces_none_loading_it_is_unknown_not_false() -> None:
+    selection = check(namespace="apps", labels={}, namespace_labels=None, prometheuses=[MISMATCH])
+    condition = selected(selection, ("apps", "web"))
+    assert (condition.status, condition.reason) == ("Unknown", "PrometheusesNotWatched")
+    assert condition.message == (
+        "no Prometheus the operator can see loads this rule: it watches namespaces apps, web "
+        "only, and a Prometheus elsewhere may load it. Prometheus apps/k8s selects rules with "
+        "release=kps; this rule has no release label."
+    )
+
+
+def test_watching_some_namespaces_with_no_prometheus_there_is_unknown_too() -> None:
+    nothing = check(namespace="apps", labels={}, namespace_labels=None, prometheuses=[])
+    condition = selected(nothing, ("apps",))
+    assert (condition.status, condition.reason) == ("Unknown", "PrometheusesNotWatched")
+    assert condition.message.endswith("a Prometheus elsewhere may load it.")
+
+
+def test_watching_some_namespaces_a_prometheus_there_loading_it_is_selected() -> None:
+    selection = check(namespace="apps", labels={}, namespace_labels=None, prometheuses=[LOADS_ALL])
+    assert selected(selection, ("apps",)).status == "True"
+
+
+def not_selected(message: str = "no Prometheus loads this rule.") -> Condition:
+    return Condition("Selected", "False", "NotSelected", message)
+
+
+def test_only_a_change_to_false_is_a_transition_to_warn_of() -> None:
+    was_true = {"conditions": [{"type": "Selected", "status": "True"}]}
+    was_false = {"conditions": [{"type": "Selected", "status": "False"}]}
+    assert turned_false(was_true, not_selected())
+    assert turned_false({}, not_selected())
+    assert not turned_false(was_false, not_selected("another reason"))
+    assert not turned_false(was_true, Condition("Selected", "Unknown", "NoPrometheus", "m"))
+
+
+def test_a_live_status_is_outdated_when_a_field_written_differs_or_is_gone() -> None:
+    wanted = {"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]}
+    assert not outdated(wanted, wanted)
+    assert not outdated({**wanted, "foreign": "kept"}, wanted)
+    assert outdated({}, wanted)
+    assert outdated({**wanted, "observedGeneration": 1}, wanted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -9,10 +10,11 @@ import kopf
 
 from sloalert.operator import EVENT_DRIFT_REPAIRED
 from sloalert.operator.reconcile import Key, Outcome, Resource, Result, key_of
+from sloalert.operator.retries import retry_delay
 from sloalert.operator.selection import PrometheusView
+from sloalert.operator.status import Condition
 
-# Retry quickly at first: an API server that refused a write is usually back within seconds.
-_RETRY_DELAYS = (1, 2, 5, 10, 30, 60)
+_log = logging.getLogger(__name__)
 
 
 def plain(value: Any) -> Any:
@@ -66,19 +68,35 @@ def settle(body: Mapping[str, Any], result: Result, retry: int) -> None:
     ready = result.ready
     if result.outcome is Outcome.APPLIED:
         if result.changed:
-            kopf.info(body, reason=ready.reason, message=ready.message)
+            post_normal(body, reason=ready.reason, message=ready.message)
         return
+    if result.changed:
+        # `kubectl describe` is where a person looks first: the reason the rules are not (or
+        # no longer) applied belongs there, not only in the status and the operator's log.
+        kopf.event(body, type="Warning", reason=ready.reason, message=ready.message)
     if result.outcome is Outcome.INVALID:
         # The spec can never work as it is: say why once, and wait for the next edit.
         raise kopf.PermanentError(ready.message)
-    raise kopf.TemporaryError(
-        ready.message, delay=_RETRY_DELAYS[min(retry, len(_RETRY_DELAYS) - 1)]
-    )
+    raise kopf.TemporaryError(ready.message, delay=retry_delay(retry))
 
 
-def announce_repair(owner: Resource, what: str | None, logger: kopf.Logger) -> None:
+def announce_repair(owner: Resource, what: str) -> None:
     """Say, in the log and as an Event on the SLOAlert, what was put back."""
-    if what is not None:
-        message = f"PrometheusRule {owner['metadata']['name']}: {what}; put back"
-        logger.info(message)
-        kopf.info(owner, reason=EVENT_DRIFT_REPAIRED, message=message)
+    namespace, name = key_of(owner)
+    message = f"PrometheusRule {name}: {what}; put back"
+    _log.info("SLOAlert %s/%s: %s", namespace, name, message)
+    post_normal(owner, reason=EVENT_DRIFT_REPAIRED, message=message)
+
+
+def post_normal(body: Mapping[str, Any], *, reason: str, message: str) -> None:
+    # Not kopf.info: the posting level that keeps kopf's own chatter out of Events
+    # (runtime.tune) drops it too, while kopf.event heeds no level.
+    kopf.event(body, type="Normal", reason=reason, message=message)
+
+
+def warn_unselected(owner: Resource, selected: Condition) -> None:
+    """Say, in the log and as a Warning Event on the SLOAlert, that no Prometheus loads its
+    rules (its alerts can never fire); the reconciler calls this once per transition."""
+    namespace, name = key_of(owner)
+    _log.warning("SLOAlert %s/%s: %s", namespace, name, selected.message)
+    kopf.warn(owner, reason=selected.reason, message=selected.message)

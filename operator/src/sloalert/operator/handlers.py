@@ -44,6 +44,8 @@ async def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str
     return bridge.sloalert_entry(body)
 
 
+# kopf watches every kind in the same namespaces: given SLOALERT_NAMESPACES, a Prometheus
+# elsewhere goes unseen, so Selected says it cannot tell rather than "none loads it".
 @kopf.index(*PROMETHEUSES)
 async def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
     return PrometheusView.from_object(body)
@@ -68,17 +70,10 @@ async def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(*PROMETHEUS_RULES, when=bridge.rule_drifted)
 async def repair_rule(
-    type: str,
-    body: kopf.Body,
-    memo: kopf.Memo,
-    sloalert_index: kopf.Index,
-    logger: kopf.Logger,
-    **_: Any,
+    body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
 ) -> None:
-    owner = bridge.owner_in(sloalert_index, bridge.key_of(body))
-    if owner is not None:  # the filter saw it; the index may have dropped it since
-        repaired = await memo.parts.reconciler.repair(owner, bridge.live_rule(type, body))
-        bridge.announce_repair(owner, repaired, logger)
+    key = bridge.key_of(body)
+    await memo.parts.reconciler.repair(key, lambda: bridge.owner_in(sloalert_index, key))
 
 
 @kopf.on.event(*PROMETHEUSES)
@@ -86,5 +81,5 @@ async def prometheus_changed(
     memo: kopf.Memo, sloalert_index: kopf.Index, prometheus_index: kopf.Index, **_: Any
 ) -> None:
     await memo.parts.reconciler.refresh_selection(
-        bridge.owners_in(sloalert_index), bridge.prometheuses_in(prometheus_index)
+        lambda: bridge.owners_in(sloalert_index), lambda: bridge.prometheuses_in(prometheus_index)
     )

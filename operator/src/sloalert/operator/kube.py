@@ -71,6 +71,17 @@ class Kube:
             )
         return applied.to_dict()
 
+    async def get_rule(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The PrometheusRule as it is now; None when there is none."""
+        try:
+            async with self._request(f"read PrometheusRule {namespace}/{name}"):
+                found = await self._client.get(PrometheusRule, name=name, namespace=namespace)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found.to_dict()
+
     async def replace_rule_spec(self, rule: Mapping[str, Any]) -> None:
         """Overwrite the whole spec, dropping what other field managers added beside ours."""
         metadata = rule["metadata"]

@@ -9,6 +9,7 @@ never trigger more writes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,17 +20,22 @@ from typing import Any
 from sloalert import conventions
 from sloalert.errors import InvalidSLOAlert, Problem
 from sloalert.generator import generate
+from sloalert.operator import CONDITION_SELECTED
 from sloalert.operator.kube import Kube, KubeError
 from sloalert.operator.metrics import OperatorMetrics
-from sloalert.operator.selection import PrometheusView, Selection, check, needs_namespace_labels
+from sloalert.operator.retries import Retries
+from sloalert.operator.selection import PrometheusView, check, needs_namespace_labels
 from sloalert.operator.settings import OperatorSettings
 from sloalert.operator.status import (
     AppliedRule,
     Condition,
+    outdated,
     ready_applied,
     ready_apply_failed,
     ready_invalid,
+    ready_unrecorded,
     selected,
+    turned_false,
     with_conditions,
 )
 from sloalert.render import prometheus_rule
@@ -43,6 +49,15 @@ MAX_RECONCILES = 8
 Key = tuple[str, str]
 Resource = Mapping[str, Any]
 PrometheusSource = Callable[[], Iterable[PrometheusView]]
+OwnerSource = Callable[[], Iterable[Resource]]
+OwnerLookup = Callable[[], Resource | None]
+Announce = Callable[[Resource, Condition], None]
+AnnounceRepair = Callable[[Resource, str], None]
+
+SELECTION_REFRESH = "Selected refresh"
+"""The key of the one pending retry of a refresh (a repair's key is its rule's)."""
+
+_log = logging.getLogger(__name__)
 
 
 # --- Pure: from an SLOAlert to the PrometheusRule it asks for ---------------------------------
@@ -120,11 +135,12 @@ class Result:
 
 
 class StatusBook:
-    """Writes SLOAlert status, one writer at a time per SLOAlert, and only when it changes.
+    """Writes SLOAlert status, one writer at a time per SLOAlert, and only when it is not as wanted.
 
     Two paths write status concurrently (an SLOAlert's own reconcile, and Prometheus changes
     recomputing `Selected`). Each builds on the last status written, not on a possibly older
-    watch event, so neither overwrites the other's conditions.
+    watch event, so neither overwrites the other's conditions. The live status still decides
+    whether to write: if someone changed or cleared it, it is written again.
     """
 
     def __init__(self, kube: Kube) -> None:
@@ -141,11 +157,14 @@ class StatusBook:
         """Apply `change` to the current status; the caller holds `lock(key)`."""
         meta = owner["metadata"]
         slot = (meta["namespace"], meta["name"], meta["uid"])
-        before = self._written.get(slot, owner.get("status") or {})
+        live = owner.get("status") or {}
+        before = self._written.get(slot, live)
         after = change(before)
-        if after != before:
+        # A live status older than the last write (a lagging watch event) is written again
+        # too: an idempotent write, and the price of never trusting a stale cache.
+        if outdated(live, after):
             await self._kube.patch_sloalert_status(meta["namespace"], meta["name"], after)
-            self._written[slot] = after
+        self._written[slot] = after
         return before, after
 
     def forget(self, key: Key) -> None:
@@ -161,14 +180,21 @@ class Reconciler:
         settings: OperatorSettings,
         metrics: OperatorMetrics,
         *,
+        on_unselected: Announce,
+        on_repaired: AnnounceRepair,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`on_unselected` hears of every SLOAlert whose Selected has just turned False, and
+        `on_repaired` of every rule put back, with what was repaired."""
         self._kube = kube
         self._settings = settings
         self._metrics = metrics
+        self._on_unselected = on_unselected
+        self._on_repaired = on_repaired
         self._clock = clock
         self._status = StatusBook(kube)
         self._last_prometheuses: list[PrometheusView] | None = None
+        self._retries = Retries()
         self._running = asyncio.Semaphore(MAX_RECONCILES)
 
     async def reconcile(self, owner: Resource, prometheuses: PrometheusSource) -> Result:
@@ -186,6 +212,14 @@ class Reconciler:
         return result
 
     async def _reconcile(self, owner: Resource, prometheuses: list[PrometheusView]) -> Result:
+        try:
+            return await self._converge(owner, prometheuses)
+        except KubeError as exc:
+            # Reading the namespace or writing the status failed: like a refused rule, it is
+            # counted as a failure and retried soon (bridge.settle), not left to kopf's default.
+            return Result(Outcome.FAILED, ready_unrecorded(str(exc)), changed=False)
+
+    async def _converge(self, owner: Resource, prometheuses: list[PrometheusView]) -> Result:
         generation = owner["metadata"].get("generation")
         try:
             desired = desired_rule(owner, self._settings.rule_labels)
@@ -195,12 +229,12 @@ class Reconciler:
             await self._put(desired.rule)
         except KubeError as exc:
             failed = ready_apply_failed(desired.applied.name, str(exc))
-            await self._write(owner, [failed], generation=generation)
-            return Result(Outcome.FAILED, failed, changed=True)
+            before, _ = await self._write(owner, [failed], generation=generation)
+            return Result(Outcome.FAILED, failed, changed=_ready_changed(before, failed))
         ready = ready_applied(desired.applied)
-        selection = await self._selection(owner, desired.rule, prometheuses)
+        chosen = await self._selected(owner, desired.rule, prometheuses)
         before, _ = await self._write(
-            owner, [ready, selected(selection)], generation=generation, rule=desired.applied
+            owner, [ready, chosen], generation=generation, rule=desired.applied
         )
         return Result(Outcome.APPLIED, ready, changed=_ready_changed(before, ready))
 
@@ -224,29 +258,35 @@ class Reconciler:
         generation: int | None = None,
         rule: AppliedRule | None = None,
     ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """Merge `conditions` into the status; announce a Selected that has just turned False."""
         now = self._clock()
-        return await self._status.update(
+        before, after = await self._status.update(
             owner,
             lambda before: with_conditions(
                 before, conditions, now=now, generation=generation, rule=rule
             ),
         )
+        for condition in conditions:
+            if condition.type == CONDITION_SELECTED and turned_false(before, condition):
+                self._on_unselected(owner, condition)
+        return before, after
 
-    async def _selection(
+    async def _selected(
         self, owner: Resource, rule: Resource, prometheuses: list[PrometheusView]
-    ) -> Selection:
+    ) -> Condition:
         namespace = owner["metadata"]["namespace"]
         namespace_labels = (
             await self._kube.namespace_labels(namespace)
             if needs_namespace_labels(prometheuses)
             else None
         )
-        return check(
+        selection = check(
             namespace=namespace,
             labels=rule["metadata"].get("labels") or {},
             namespace_labels=namespace_labels,
             prometheuses=prometheuses,
         )
+        return selected(selection, self._settings.namespaces)
 
     def drift_of(self, owner: Resource, live: Resource | None) -> str | None:
         """What differs between `live` (None: deleted) and the rule `owner` asks for."""
@@ -258,15 +298,33 @@ class Reconciler:
             return None  # its last good rules stay; the owner's status already says why
         return drift(live, desired.rule)
 
-    async def repair(self, owner: Resource, live: Resource | None) -> str | None:
-        """Put back the owner's rule if `live` (None: deleted) differs; say what was repaired."""
-        async with self._status.lock(key_of(owner)):
-            found = self.drift_of(owner, live)
-            if found is None:
-                return None
-            await self._put(desired_rule(owner, self._settings.rule_labels).rule)
+    async def repair(self, key: Key, owner: OwnerLookup) -> None:
+        """Put back the rule `key` if it differs from what its SLOAlert (`owner`) asks for.
+
+        kopf never retries an event handler: when the write is refused, the repair is tried
+        again in the background, with the retry delays, reading owner and rule afresh.
+        """
+        if not await self._repair(key, owner):
+            self._retries.start(key, lambda: self._repair(key, owner))
+
+    async def _repair(self, key: Key, owner: OwnerLookup) -> bool:
+        """One try, on the rule as it is now; False (logged) when the API refused."""
+        async with self._status.lock(key):
+            # Both read under the lock, after any reconcile in flight has written its rule.
+            current = owner()
+            if current is None:
+                return True  # the SLOAlert is gone, and its rule with it
+            try:
+                found = self.drift_of(current, await self._kube.get_rule(*key))
+                if found is None:
+                    return True
+                await self._put(desired_rule(current, self._settings.rule_labels).rule)
+            except KubeError as exc:
+                _log.warning("PrometheusRule %s/%s not put back: %s", *key, exc)
+                return False
         self._metrics.drift_repairs.inc()
-        return found
+        self._on_repaired(current, found)
+        return True
 
     async def _put(self, rule: Resource) -> None:
         """Apply the rule; if fields another manager added survive the apply, drop them too."""
@@ -274,24 +332,45 @@ class Reconciler:
         if applied.get("spec") != rule["spec"]:
             await self._kube.replace_rule_spec(rule)
 
-    async def refresh_selection(
-        self, owners: Iterable[Resource], prometheuses: Iterable[PrometheusView]
-    ) -> None:
-        """Recompute `Selected` for every SLOAlert after a Prometheus object changed."""
-        views = sorted(prometheuses, key=lambda view: view.ref)
+    async def refresh_selection(self, owners: OwnerSource, prometheuses: PrometheusSource) -> None:
+        """Recompute `Selected` for every SLOAlert after a Prometheus object changed.
+
+        kopf never retries an event handler: when a status could not be written, the refresh
+        is tried again in the background, with the retry delays, reading both sources afresh.
+        """
+        if not await self._refresh(owners, prometheuses):
+            self._retries.start(SELECTION_REFRESH, lambda: self._refresh(owners, prometheuses))
+
+    async def _refresh(self, owners: OwnerSource, prometheuses: PrometheusSource) -> bool:
+        """One pass over every SLOAlert; True once every Selected matches these Prometheuses."""
+        views = sorted(prometheuses(), key=lambda view: view.ref)
         if views == self._last_prometheuses:
-            return  # a status-only change of a Prometheus: nothing that decides selection
-        self._last_prometheuses = views
-        for owner in owners:
-            if is_deleting(owner):
-                continue
-            try:
-                desired = desired_rule(owner, self._settings.rule_labels)
-            except InvalidSLOAlert:
-                continue
+            return True  # a status-only change of a Prometheus: nothing that decides selection
+        written = [await self._refresh_one(owner, views) for owner in list(owners())]
+        if all(written):
+            # Only now: a pass that failed midway must not make the next event look like news.
+            self._last_prometheuses = views
+        return all(written)
+
+    async def _refresh_one(self, owner: Resource, views: list[PrometheusView]) -> bool:
+        """Write one SLOAlert's Selected; False (logged) when the API refused."""
+        if is_deleting(owner):
+            return True
+        try:
+            desired = desired_rule(owner, self._settings.rule_labels)
+        except InvalidSLOAlert:
+            return True  # Selected stays as the last valid spec left it; Ready says why
+        try:
             async with self._status.lock(key_of(owner)):
-                selection = await self._selection(owner, desired.rule, views)
-                await self._write(owner, [selected(selection)])
+                await self._write(owner, [await self._selected(owner, desired.rule, views)])
+        except KubeError as exc:
+            _log.warning("Selected of SLOAlert %s/%s not updated: %s", *key_of(owner), exc)
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Stop the pending retries (the operator is stopping)."""
+        await self._retries.close()
 
     def forget(self, key: Key) -> None:
         self._status.forget(key)

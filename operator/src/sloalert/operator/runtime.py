@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import kopf
 
+from sloalert.operator import bridge
 from sloalert.operator.kube import Kube
 from sloalert.operator.metrics import OperatorMetrics
 from sloalert.operator.reconcile import Reconciler
@@ -29,7 +30,14 @@ def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
     kube = Kube.from_environment()
     metrics = OperatorMetrics()
     metrics.serve(settings.listen_host, settings.metrics_port)
-    parts = Parts(settings, kube, metrics, Reconciler(kube, settings, metrics))
+    reconciler = Reconciler(
+        kube,
+        settings,
+        metrics,
+        on_unselected=bridge.warn_unselected,
+        on_repaired=bridge.announce_repair,
+    )
+    parts = Parts(settings, kube, metrics, reconciler)
     memo["parts"] = parts
     return parts
 
@@ -37,6 +45,7 @@ def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
 async def stop(memo: kopf.Memo) -> None:
     parts: Parts | None = memo.get("parts")
     if parts is not None:
+        await parts.reconciler.close()
         parts.metrics.stop()
         await parts.kube.close()
 
@@ -48,8 +57,10 @@ def tune(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> No
     # them: the operator then runs with namespaced permissions only, and the CRDs it serves
     # must exist when it starts.
     kopf_settings.scanning.disabled = bool(settings.namespaces)
-    # kopf turns every INFO log line of a handler into a Kubernetes Event; post only what a
-    # person should see (Ready changes, repairs, failures), not "handler succeeded" per object.
+    # kopf can turn handlers' log lines into Events (older versions always do, newer ones with
+    # settings.posting.loggers): keep its "Handler succeeded" per object out of them, warnings
+    # and failures only. The operator's own Normal Events go through kopf.event, which this
+    # level does not filter (bridge.post_normal).
     kopf_settings.posting.level = logging.WARNING
 
 

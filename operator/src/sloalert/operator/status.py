@@ -15,6 +15,7 @@ from sloalert.operator import (
     REASON_INVALID_SPEC,
     REASON_NO_PROMETHEUS,
     REASON_NOT_SELECTED,
+    REASON_PROMETHEUSES_NOT_WATCHED,
     REASON_RULES_APPLIED,
     REASON_SELECTED,
     REASON_SELECTION_UNKNOWN,
@@ -62,17 +63,39 @@ def ready_apply_failed(rule_name: str, error: str) -> Condition:
     return Condition(CONDITION_READY, "False", REASON_APPLY_FAILED, message)
 
 
-def selected(selection: Selection) -> Condition:
+def ready_unrecorded(error: str) -> Condition:
+    """Ready when the status could not be brought up to date (the API refused a read or the
+    status write itself): never written, it is what the metrics count and kopf's retry says."""
+    return Condition(CONDITION_READY, "Unknown", REASON_APPLY_FAILED, f"{error} (retrying)")
+
+
+def selected(selection: Selection, watched_namespaces: Sequence[str] = ()) -> Condition:
+    """Selected, from every visible Prometheus' verdict.
+
+    `watched_namespaces` are the namespaces the operator sees Prometheus objects in (empty: all).
+    Short of all, one it cannot see may load the rule, so "none loads it" would be a guess.
+    """
+    if selection.selected_by:
+        message = f"loaded by prometheus {', '.join(selection.selected_by)}"
+        return Condition(CONDITION_SELECTED, "True", REASON_SELECTED, message)
+    reasons = " ".join(f"{_sentence(v.reason)}" for v in selection.undecided + selection.refusals)
+    if watched_namespaces:
+        message = (
+            "no Prometheus the operator can see loads this rule: it watches namespaces "
+            f"{', '.join(watched_namespaces)} only, and a Prometheus elsewhere may load it."
+        )
+        return Condition(
+            CONDITION_SELECTED,
+            "Unknown",
+            REASON_PROMETHEUSES_NOT_WATCHED,
+            f"{message} {reasons}".rstrip(),
+        )
     if not selection.verdicts:
         message = (
             "no monitoring.coreos.com/v1 Prometheus objects exist, "
             "so nothing in this cluster loads this rule"
         )
         return Condition(CONDITION_SELECTED, "Unknown", REASON_NO_PROMETHEUS, message)
-    if selection.selected_by:
-        message = f"loaded by prometheus {', '.join(selection.selected_by)}"
-        return Condition(CONDITION_SELECTED, "True", REASON_SELECTED, message)
-    reasons = " ".join(f"{_sentence(v.reason)}" for v in selection.undecided + selection.refusals)
     if selection.undecided:
         message = f"no Prometheus is known to load this rule. {reasons}"
         return Condition(CONDITION_SELECTED, "Unknown", REASON_SELECTION_UNKNOWN, message)
@@ -157,6 +180,16 @@ def condition_status(status: Mapping[str, Any], condition_type: str) -> Status |
         if condition.get("type") == condition_type:
             return condition.get("status")
     return None
+
+
+def turned_false(previous: Mapping[str, Any], condition: Condition) -> bool:
+    """Whether `condition` makes a False out of what `previous` said (a transition to warn of)."""
+    return condition.status == "False" and condition_status(previous, condition.type) != "False"
+
+
+def outdated(live: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether any field of `wanted` has another value (or none) in the `live` status."""
+    return any(live.get(field) != value for field, value in wanted.items())
 
 
 def timestamp(moment: datetime) -> str:

@@ -85,19 +85,27 @@ def require_apiserver_tools() -> ApiserverTools:
 
 
 @contextmanager
-def cluster_for_tests(workdir: Path, crds: Sequence[Path]) -> Iterator[Cluster]:
-    """KUBECONFIG's cluster when it is set, else a local test API server; CRDs installed in both."""
-    external = cluster_from_env(crds)
+def cluster_for_tests(
+    workdir: Path, crds: Sequence[Path], *, stand_ins: Sequence[Path] = ()
+) -> Iterator[Cluster]:
+    """KUBECONFIG's cluster when it is set, else a local test API server, with `crds` installed.
+
+    `stand_ins` are minimal test copies of CRDs a real cluster may already have (prometheus-
+    operator's): the local server gets them all, a real cluster only those it lacks.
+    """
+    external = cluster_from_env(crds, stand_ins=stand_ins)
     if external is not None:
         yield external
         return
-    with run_apiserver(workdir, crds) as cluster:
+    with run_apiserver(workdir, [*crds, *stand_ins]) as cluster:
         yield cluster
 
 
-def cluster_from_env(crds: Sequence[Path]) -> Cluster | None:
+def cluster_from_env(crds: Sequence[Path], *, stand_ins: Sequence[Path] = ()) -> Cluster | None:
     """The cluster KUBECONFIG names, with `crds` server-side applied; None when it is not set.
 
+    Of `stand_ins`, only CRDs the cluster lacks are applied: forcing a stand-in over the real
+    definition would take fields away from the resources (and the operator) already using it.
     The cluster is left as it is afterwards (it is not ours): tests clean up their namespaces.
     """
     value = os.environ.get("KUBECONFIG", "")
@@ -110,8 +118,21 @@ def cluster_from_env(crds: Sequence[Path]) -> Cluster | None:
         kubeconfig, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"
     )
     cluster = Cluster(kubeconfig=kubeconfig, server=server.strip(), local=False)
-    install_crds(cluster, crds)
+    install_crds(cluster, [*crds, *missing_crds(cluster, stand_ins)])
     return cluster
+
+
+def missing_crds(cluster: Cluster, crds: Sequence[Path]) -> list[Path]:
+    """The CRD files whose CustomResourceDefinition (by metadata.name) the cluster lacks."""
+    if not crds:
+        return []
+    present = kubectl(cluster.kubeconfig, "get", "crd", "-o", "jsonpath={.items[*].metadata.name}")
+    names = set(present.split())
+    return [path for path in crds if _crd_name(path) not in names]
+
+
+def _crd_name(path: Path) -> str:
+    return str(yaml.safe_load(Path(path).read_text())["metadata"]["name"])
 
 
 @contextmanager

@@ -18,7 +18,9 @@ from lightkube.core.exceptions import ApiError
 from lightkube.generic_resource import create_namespaced_resource
 from sloalert import conventions
 
+from testkit.apiserver import Cluster, cluster_for_tests
 from testkit.processes import LOOPBACK, RunningServer, free_port, run_server
+from testkit.tools import REPO_ROOT
 
 T = TypeVar("T")
 
@@ -34,6 +36,17 @@ Prometheus = create_namespaced_resource(
 )
 RULE_LABELS = {"release": "kube-prometheus-stack"}
 """The extra labels the operator under test puts on its rules (kube-prometheus-stack's)."""
+OPERATOR_CRDS = sorted((REPO_ROOT / "operator" / "crds").glob("*.yaml"))
+MONITORING_STAND_INS = sorted((REPO_ROOT / "tests" / "apiserver" / "crds").glob("*.yaml"))
+"""Minimal prometheus-operator CRDs, for clusters without the real ones (the local server)."""
+
+
+@contextmanager
+def operator_cluster(workdir: Path) -> Iterator[Cluster]:
+    """KUBECONFIG's cluster or a local test API server, ready for the operator: the SLOAlert
+    CRD applied, prometheus-operator's CRDs as the cluster has them or else the stand-ins."""
+    with cluster_for_tests(workdir, OPERATOR_CRDS, stand_ins=MONITORING_STAND_INS) as cluster:
+        yield cluster
 
 
 def client(kubeconfig: Path) -> Client:

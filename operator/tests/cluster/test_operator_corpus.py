@@ -1,0 +1,102 @@
+"""The example corpus (operator/testdata) against the real API server and the operator.
+
+Each invalid example says who refuses it first: the CRD's schema, strict field validation,
+a CEL rule (all three at the API server, as `kubectl create` shows them to a person), or only
+sloalert (the server accepts it; the operator reports Ready=False naming the field). Every
+valid example ends Ready=True with its rule written.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from lightkube import Client
+from testkit import apiserver
+from testkit.kube import KubectlError, kubectl
+from testkit.sloalert_cluster import PrometheusRule, SLOAlert, condition, get_or_none, wait_for
+
+from cluster.conftest import InProcessOperator
+
+pytestmark = pytest.mark.apiserver
+
+
+def _load_corpus() -> ModuleType:
+    # The generator's tests own the corpus reader; load it by path, since a test run of this
+    # folder alone never imports their package.
+    path = Path(__file__).resolve().parents[1] / "rules" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("sloalert_testdata_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus = _load_corpus()
+SERVER_REFUSES = [e for e in corpus.invalid() if e.refused_by != "sloalert"]
+OPERATOR_REFUSES = [e for e in corpus.invalid() if e.refused_by == "sloalert"]
+
+
+def placed(example: Any, namespace: str) -> dict[str, Any]:
+    """The example in `namespace`, without what the server sets (uid, resourceVersion, ...)."""
+    body = copy.deepcopy(example.body)
+    metadata = body["metadata"]
+    body["metadata"] = {
+        "name": metadata["name"],
+        "namespace": namespace,
+        **{key: metadata[key] for key in ("labels", "annotations") if key in metadata},
+    }
+    body.pop("status", None)
+    return body
+
+
+@pytest.mark.parametrize("example", SERVER_REFUSES, ids=lambda e: e.id)
+def test_the_api_server_refuses_it_naming_the_field(
+    cluster: apiserver.Cluster, namespace: str, example: Any
+) -> None:
+    manifest = yaml.safe_dump(placed(example, namespace))
+    with pytest.raises(KubectlError) as refused:
+        kubectl(cluster.kubeconfig, "create", "-f", "-", stdin=manifest)
+    assert example.field in refused.value.stderr, refused.value.stderr
+
+
+def test_what_only_sloalert_refuses_is_accepted_then_reported_not_ready(
+    kube: Client, namespace: str, operator: InProcessOperator
+) -> None:
+    for example in OPERATOR_REFUSES:
+        kube.create(SLOAlert(placed(example, namespace)))
+
+    for example in OPERATOR_REFUSES:
+        name = example.body["metadata"]["name"]
+        ready = wait_for(
+            lambda name=name: condition(kube.get(SLOAlert, name, namespace=namespace), "Ready"),
+            what=f"a Ready condition on {name}",
+        )
+        assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec"), example.id
+        assert f"{example.field}: " in ready["message"], (example.id, ready["message"])
+        assert example.says in ready["message"], (example.id, ready["message"])
+        assert get_or_none(kube, PrometheusRule, name, namespace) is None, example.id
+
+
+def test_every_valid_example_gets_its_rule_and_is_ready(
+    kube: Client, namespace: str, operator: InProcessOperator
+) -> None:
+    examples = corpus.valid()
+    for example in examples:
+        kube.create(SLOAlert(placed(example, namespace)))
+
+    for example in examples:
+        name = example.body["metadata"]["name"]
+        ready = wait_for(
+            lambda name=name: condition(kube.get(SLOAlert, name, namespace=namespace), "Ready"),
+            what=f"a Ready condition on {name}",
+        )
+        assert (ready["status"], ready["reason"]) == ("True", "RulesApplied"), example.id
+        assert get_or_none(kube, PrometheusRule, name, namespace) is not None, example.id
