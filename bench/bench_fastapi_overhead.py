@@ -25,7 +25,7 @@ from testkit.processes import LOOPBACK, RunningServer, free_port, run_server
 from testkit.scrape import scrape, total
 
 PATHS = ("/ping", "/recommendations?cuisine=korean&max_price=40&limit=5")
-ROUNDS = 3
+ROUNDS = 5  # this VM is noisy: single rounds range from 0.6x to 0.9x
 SECONDS = 4
 CONNECTIONS = 16
 TARGET_RATIO = 0.85

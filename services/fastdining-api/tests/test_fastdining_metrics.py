@@ -7,7 +7,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fastdining_api.app import create_app
 from fastdining_api.config import Settings
-from fastdining_api.instrumentation import UNMATCHED_HANDLER, instrument, request_metrics
+from fastdining_api.instrumentation import (
+    UNMATCHED_HANDLER,
+    RouteNames,
+    instrument,
+    request_metrics,
+)
 from prometheus_client import CollectorRegistry
 from sloalert.exporters import (
     FASTAPI_FAMILIES,
@@ -114,3 +119,21 @@ def test_request_metrics_refuse_to_be_silently_dropped():
     assert len(request_metrics(registry)) == 2
     with pytest.raises(RuntimeError, match="already registered"):
         request_metrics(registry)
+
+
+def _scope(app: FastAPI, path: str, method: str = "GET") -> dict:
+    return {"type": "http", "app": app, "method": method, "path": path, "root_path": ""}
+
+
+def test_route_names_label_like_the_instrumentator_and_remember_only_matched_paths():
+    app = create_app(Settings())
+    names = RouteNames(limit=2)
+
+    assert names.handler(_scope(app, "/ping")) == "/ping"
+    assert names.handler(_scope(app, "/ping")) == "/ping"
+    for n in range(50):
+        assert names.handler(_scope(app, f"/scan-{n}")) == UNMATCHED_HANDLER
+    assert names.handler(_scope(app, "/boom")) == "/boom"
+    assert names.handler(_scope(app, "/healthz")) == "/healthz"  # past the limit: resolved again
+
+    assert len(names._known) == 2
