@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,18 +68,26 @@ def test_the_api_server_refuses_it_naming_the_field(
     assert example.field in refused.value.stderr, refused.value.stderr
 
 
-def test_what_only_sloalert_refuses_is_accepted_then_reported_not_ready(
-    kube: Client, namespace: str, operator: InProcessOperator
-) -> None:
-    for example in OPERATOR_REFUSES:
+def created_then_ready(
+    kube: Client, namespace: str, examples: list[Any]
+) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+    """Create every example first (the operator works on them all at once), then yield each
+    with its name and Ready condition once it has one."""
+    for example in examples:
         kube.create(SLOAlert(placed(example, namespace)))
-
-    for example in OPERATOR_REFUSES:
+    for example in examples:
         name = example.body["metadata"]["name"]
         ready = wait_for(
             lambda name=name: condition(kube.get(SLOAlert, name, namespace=namespace), "Ready"),
             what=f"a Ready condition on {name}",
         )
+        yield example, name, ready
+
+
+def test_what_only_sloalert_refuses_is_accepted_then_reported_not_ready(
+    kube: Client, namespace: str, operator: InProcessOperator
+) -> None:
+    for example, name, ready in created_then_ready(kube, namespace, OPERATOR_REFUSES):
         assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec"), example.id
         assert f"{example.field}: " in ready["message"], (example.id, ready["message"])
         assert example.says in ready["message"], (example.id, ready["message"])
@@ -88,15 +97,6 @@ def test_what_only_sloalert_refuses_is_accepted_then_reported_not_ready(
 def test_every_valid_example_gets_its_rule_and_is_ready(
     kube: Client, namespace: str, operator: InProcessOperator
 ) -> None:
-    examples = corpus.valid()
-    for example in examples:
-        kube.create(SLOAlert(placed(example, namespace)))
-
-    for example in examples:
-        name = example.body["metadata"]["name"]
-        ready = wait_for(
-            lambda name=name: condition(kube.get(SLOAlert, name, namespace=namespace), "Ready"),
-            what=f"a Ready condition on {name}",
-        )
+    for example, name, ready in created_then_ready(kube, namespace, corpus.valid()):
         assert (ready["status"], ready["reason"]) == ("True", "RulesApplied"), example.id
         assert get_or_none(kube, PrometheusRule, name, namespace) is not None, example.id
