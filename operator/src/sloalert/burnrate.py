@@ -79,11 +79,6 @@ def windows(tiers: list[str]) -> list[str]:
     return sorted(found, key=durations.parse_ms)
 
 
-def long_windows(tiers: list[str]) -> list[str]:
-    """The long window of every pair in the given tiers, shortest first."""
-    return sorted({pair.long for tier in tiers for pair in TIERS[tier]}, key=durations.parse_ms)
-
-
 def problems(tiers: list[str], objective_percent: float, slo_window: str) -> Iterator[Problem]:
     """Tiers that cannot work for this objective and window, with what to change."""
     window_ms = durations.parse_ms(slo_window)

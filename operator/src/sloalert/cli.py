@@ -1,8 +1,9 @@
-"""`sloalert render` and `sloalert validate`: the generator offline, for CI and non-operator setups.
+"""`sloalert render`, `validate` and `check`: the generator offline, for CI and non-operator setups.
 
     sloalert validate manifests/slo
     sloalert render manifests/slo > rules.yaml                  # PrometheusRule objects
     sloalert render --format rules manifests/slo | promtool check rules
+    sloalert check --prometheus http://localhost:9090 manifests/slo   # see check_command
 
 Exit codes: 0 all good, 1 a resource is invalid (one line per problem on stdout for validate,
 stderr for render), 2 bad usage.
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from sloalert import documents, render
+from sloalert import check_command, documents, render, series_check
 from sloalert.errors import InvalidSLOAlert, Problem
 from sloalert.generator import RuleSet, generate
 from sloalert.models import SLOAlert
@@ -105,6 +106,18 @@ def _render(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -
     return 0
 
 
+def _check(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    loaded, reports = load_all(args.paths, stdin)
+    for report in reports:
+        print(report, file=out)
+    found = [
+        (item.document.origin, item.document.name, series_check.probes(item.slo.spec))
+        for item in loaded
+    ]
+    code = check_command.run(found, args.prometheus, out, err, timeout=args.timeout)
+    return code if code or not reports else check_command.EXIT_DEAD
+
+
 def _label(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -140,6 +153,23 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="extra label on each PrometheusRule, e.g. release=kube-prometheus-stack",
     )
+
+    checking = commands.add_parser(
+        "check",
+        help="ask a Prometheus whether the series each indicator reads exist; one line per "
+        "selector that reads nothing, exit 1 if any, 2 if Prometheus cannot answer",
+    )
+    checking.add_argument("paths", nargs="+", metavar="FILE|DIR|-", help=paths_help)
+    checking.add_argument(
+        "--prometheus", required=True, metavar="URL", help="e.g. http://localhost:9090"
+    )
+    checking.add_argument(
+        "--timeout",
+        type=float,
+        default=check_command.DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="give up (exit 2) after this long (default %(default)g)",
+    )
     return top
 
 
@@ -153,6 +183,8 @@ def main(
     stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
     if args.command == "validate":
         return _validate(args, stdin, out)
+    if args.command == "check":
+        return _check(args, stdin, out, err)
     return _render(args, stdin, out, err)
 
 

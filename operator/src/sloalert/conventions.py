@@ -8,10 +8,24 @@ depend on these names: change them here or nowhere, and treat a change as breaki
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 if TYPE_CHECKING:
     from sloalert.models import SLOAlert
+
+
+class ApiResource(NamedTuple):
+    """A Kubernetes resource type, in the order lightkube's create_namespaced_resource takes."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
 
 # --- The SLOAlert API -----------------------------------------------------------------------
 GROUP: Final = "slo.fastdining.dev"
@@ -22,11 +36,40 @@ PLURAL: Final = "sloalerts"
 SINGULAR: Final = "sloalert"
 SHORT_NAMES: Final = ("slo",)
 CRD_NAME: Final = f"{PLURAL}.{GROUP}"
+SLOALERTS: Final = ApiResource(GROUP, VERSION, KIND, PLURAL)
 
-# --- The object it writes -------------------------------------------------------------------
-PROMETHEUS_RULE_API_VERSION: Final = "monitoring.coreos.com/v1"
-PROMETHEUS_RULE_KIND: Final = "PrometheusRule"
+# --- prometheus-operator's API: the rules it writes, the Prometheuses it reads ---------------
+MONITORING_GROUP: Final = "monitoring.coreos.com"
+PROMETHEUS_RULES: Final = ApiResource(MONITORING_GROUP, "v1", "PrometheusRule", "prometheusrules")
+PROMETHEUSES: Final = ApiResource(MONITORING_GROUP, "v1", "Prometheus", "prometheuses")
 
+# --- The operator's own names -----------------------------------------------------------------
+# Server-side apply field manager for PrometheusRules and SLOAlert status.
+FIELD_MANAGER: Final = "sloalert"
+
+# Status condition types and their reasons.
+CONDITION_READY: Final = "Ready"
+CONDITION_SELECTED: Final = "Selected"
+REASON_RULES_APPLIED: Final = "RulesApplied"
+REASON_INVALID_SPEC: Final = "InvalidSpec"
+REASON_APPLY_FAILED: Final = "ApplyFailed"
+REASON_SELECTED: Final = "SelectedByPrometheus"
+REASON_NOT_SELECTED: Final = "NotSelected"
+REASON_SELECTION_UNKNOWN: Final = "SelectionUnknown"
+REASON_NO_PROMETHEUS: Final = "NoPrometheus"
+# Selected is Unknown: none in the watched namespaces loads the rule, one elsewhere may.
+REASON_PROMETHEUSES_NOT_WATCHED: Final = "PrometheusesNotWatched"
+# Whether Prometheus has the series the indicator reads (only with SLOALERT_PROMETHEUS_URL).
+CONDITION_SERIES_FOUND: Final = "SeriesFound"
+REASON_ALL_SERIES_FOUND: Final = "AllSeriesFound"
+REASON_NO_SERIES: Final = "NoSeries"
+REASON_PROMETHEUS_UNREACHABLE: Final = "PrometheusUnreachable"
+REASON_PROMETHEUS_ERROR: Final = "PrometheusError"
+
+# Event reason when a hand-edited or deleted PrometheusRule is put back.
+EVENT_DRIFT_REPAIRED: Final = "DriftRepaired"
+
+# --- The PrometheusRules it writes -----------------------------------------------------------
 # Kubernetes labels on every PrometheusRule sloalert writes.
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
 MANAGED_BY: Final = "sloalert"
@@ -60,10 +103,9 @@ DEFAULT_SEVERITY: Final = {TIER_PAGE: "critical", TIER_TICKET: "warning", TIER_N
 RESERVED_LABEL_PREFIXES: Final = ("__", "sloalert_")
 RESERVED_LABELS: Final = ("alertname",)
 
-# Prometheus label names (the classic charset, which every Alertmanager and exporter accepts).
-LABEL_NAME_PATTERN: Final = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-# Alert names: kept to identifiers so they read the same in Alertmanager, Discord and PromQL.
-ALERT_NAME_PATTERN: Final = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# Label names (the classic Prometheus charset, which every Alertmanager and exporter accepts)
+# and alert names (kept to identifiers so they read the same in Alertmanager, Discord and PromQL).
+IDENTIFIER_PATTERN: Final = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 
 # --- Rule and group names ---------------------------------------------------------------------
 # level:metric:operations, as Prometheus' recording-rule naming guide asks.
@@ -75,6 +117,27 @@ GROUP_NAME_NO_NAMESPACE: Final = "sloalert-{name}"
 
 # The placeholder an expression indicator writes where a range goes: rate(x[$window]).
 WINDOW_PLACEHOLDER: Final = "$window"
+
+# --- Error-budget series (one group per burn-rate SLO, for dashboards) -------------------------
+# Fixed names, so one dashboard shows any SLO; the SLO's window is in their sloalert_window.
+OBJECTIVE_RECORD: Final = "slo:objective:ratio"  # 0.999 for 99.9
+ERROR_BUDGET_RECORD: Final = "slo:error_budget:ratio"  # 0.001 for 99.9
+# Bad events per second over a window, next to TOTAL_RATE_RECORD's all events per second.
+ERROR_RATE_RECORD: Final = "slo:sli_error:rate{window}"
+# The traffic-weighted bad-event ratio over the SLO's whole window (30d by default).
+WINDOW_ERROR_RATIO_RECORD: Final = "slo:sli_error:ratio_window"
+BUDGET_REMAINING_RECORD: Final = "slo:error_budget_remaining:ratio"  # 1 untouched, <0 overspent
+BUDGET_GROUP_NAME_SUFFIX: Final = "-budget"
+# Under Prometheus' 5m lookback, so the series has no gaps in instant queries (Pyrra's choice).
+BUDGET_GROUP_INTERVAL: Final = "2m30s"
+
+
+def error_rate_record(window: str) -> str:
+    return ERROR_RATE_RECORD.format(window=window)
+
+
+def budget_group_name(slo: SLOAlert) -> str:
+    return group_name(slo) + BUDGET_GROUP_NAME_SUFFIX
 
 
 def error_ratio_record(window: str) -> str:

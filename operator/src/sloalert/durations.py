@@ -44,10 +44,6 @@ def parse_seconds(text: str) -> float:
     return parse_ms(text) / 1000
 
 
-def is_duration(text: str) -> bool:
-    return bool(text) and _REGEX.fullmatch(text) is not None
-
-
 def format_ms(ms: int) -> str:
     """5400000 -> `1h30m`; 0 -> `0s`."""
     if ms < 0:
@@ -60,7 +56,3 @@ def format_ms(ms: int) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
-
-
-def format_seconds(seconds: float) -> str:
-    return format_ms(round(seconds * 1000))

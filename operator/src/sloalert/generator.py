@@ -2,7 +2,8 @@
 
 For a burn-rate SLO it writes one recording rule per window the enabled tiers read (the
 bad-event ratio, `slo:sli_error:ratio_rate<window>`), then one alert per tier that fires while
-any of the tier's window pairs burns too fast, plus a no-data alert. For a threshold SLO it
+any of the tier's window pairs burns too fast, plus a no-data alert; and, in a second group with
+a slower interval, the error-budget series of `budget`. For a threshold SLO it
 writes the seeds' kind of alert (`value > above for 5m`) and the no-data alert.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sloalert import annotations, burnrate, conventions, indicators
+from sloalert import alert_annotations, budget, burnrate, conventions, indicators
 from sloalert.conventions import (
     SEVERITY_LABEL,
     TIER_LABEL,
@@ -60,17 +61,16 @@ def generate(slo: SLOAlert) -> RuleSet:
     """The rules for a loaded (validated) SLOAlert."""
     sli = indicators.build(slo.spec.indicator)
     rules = _Rules()
+    groups = [{"name": conventions.group_name(slo), "rules": rules.rules}]
     if slo.spec.alerting.mode == "burnRate":
         _burn_rate(slo, sli, rules)
+        groups.append(_budget_group(slo, sli))
     else:
         _threshold(slo, sli, rules)
     _no_data(slo, sli, rules)
-    recording = sum(1 for rule in rules.rules if "record" in rule)
-    return RuleSet(
-        groups=[{"name": conventions.group_name(slo), "rules": rules.rules}],
-        recording=recording,
-        alerting=len(rules.rules) - recording,
-    )
+    every = [rule for group in groups for rule in group["rules"]]
+    recording = sum(1 for rule in every if "record" in rule)
+    return RuleSet(groups=groups, recording=recording, alerting=len(every) - recording)
 
 
 def _burn_rate(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
@@ -85,28 +85,45 @@ def _burn_rate(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
             {**identity, WINDOW_LABEL: window},
         )
     min_rate = spec.alerting.min_rate
-    if min_rate is not None:
-        for window in burnrate.long_windows(tiers):
-            total = sli.total_rate(window)
-            assert total is not None
-            rules.record(
-                conventions.total_rate_record(window), total, {**identity, WINDOW_LABEL: window}
-            )
     error_budget = burnrate.budget(spec.objective)
     for tier in tiers:
         config = _tier_config(slo, tier)
         conditions = burnrate.conditions(tier, spec.window)
         rules.alert(
             _alert_name(slo),
-            _burn_rate_expr(slo, conditions, error_budget, min_rate),
+            _burn_rate_expr(slo, tiers, conditions, error_budget, min_rate),
             config.for_,
             _labels(slo, tier, config.labels),
-            {**annotations.burn_rate(slo, tier, conditions), **_notes(slo, config.annotations)},
+            {
+                **alert_annotations.burn_rate(slo, tier, conditions),
+                **_notes(slo, config.annotations),
+            },
         )
+
+
+def _budget_group(slo: SLOAlert, sli: SLI) -> dict[str, Any]:
+    spec = slo.spec
+    assert spec.objective is not None
+    rules = _Rules()
+    for recording in budget.recordings(
+        spec.window,
+        spec.objective,
+        sli,
+        spec.alerting.enabled_tiers(),
+        conventions.identity_labels(slo),
+        _own_series(slo),
+    ):
+        rules.record(recording.name, recording.expr, recording.labels)
+    return {
+        "name": conventions.budget_group_name(slo),
+        "interval": conventions.BUDGET_GROUP_INTERVAL,
+        "rules": rules.rules,
+    }
 
 
 def _burn_rate_expr(
     slo: SLOAlert,
+    tiers: list[str],
     conditions: list[burnrate.Condition],
     error_budget: float,
     min_rate: float | None,
@@ -115,21 +132,20 @@ def _burn_rate_expr(
 
     Each pair needs both windows over the factor; the recorded series differ only in the
     window label, which is ignored to join them and dropped from the alert so the alert keeps
-    one identity whichever pair fires.
+    one identity whichever pair fires. The traffic guard (minRate) reads the budget group's
+    events per second, averaged over the long window.
     """
     own = _own_series(slo)
-    budget = number(error_budget)
+    per_budget = number(error_budget)
     pairs = []
     for c in conditions:
         factor = number(c.factor)
         parts = [
-            f"{_series(conventions.error_ratio_record(c.long), own)} / {budget} > {factor}",
-            f"{_series(conventions.error_ratio_record(c.short), own)} / {budget} > {factor}",
+            f"{_series(conventions.error_ratio_record(c.long), own)} / {per_budget} > {factor}",
+            f"{_series(conventions.error_ratio_record(c.short), own)} / {per_budget} > {factor}",
         ]
         if min_rate is not None:
-            parts.append(
-                f"{_series(conventions.total_rate_record(c.long), own)} >= {number(min_rate)}"
-            )
+            parts.append(f"{budget.traffic(own, tiers, c.long)} >= {number(min_rate)}")
         joined = f"\n  and ignoring ({WINDOW_LABEL})\n  ".join(parts)
         pairs.append(f"(\n  {joined}\n)")
     body = "\nor\n".join(pairs)
@@ -150,7 +166,7 @@ def _threshold(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
         expr,
         alerting.for_,
         _labels(slo, tier, {}),
-        {**annotations.threshold(slo, indicators.describe(slo.spec)), **_notes(slo, {})},
+        {**alert_annotations.threshold(slo, indicators.describe(slo.spec)), **_notes(slo, {})},
     )
 
 
@@ -163,7 +179,10 @@ def _no_data(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
         absent(sli),
         config.for_,
         _labels(slo, TIER_NODATA, config.labels),
-        {**annotations.no_data(slo, sli.sources, config.for_), **_notes(slo, config.annotations)},
+        {
+            **alert_annotations.no_data(slo, sli.sources, config.for_),
+            **_notes(slo, config.annotations),
+        },
     )
 
 

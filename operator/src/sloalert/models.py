@@ -53,11 +53,11 @@ PATTERN_MEANINGS = {
     "starting and ending with a letter or digit",
     NAME_PATTERN: "made of lower-case letters, digits, '-' and '.', "
     "starting and ending with a letter or digit",
-    conventions.ALERT_NAME_PATTERN: "an identifier (letters, digits and '_', "
+    conventions.IDENTIFIER_PATTERN: "an identifier (letters, digits and '_', "
     "not starting with a digit)",
 }
 
-_LABEL_NAME = re.compile(conventions.LABEL_NAME_PATTERN)
+_LABEL_NAME = re.compile(conventions.IDENTIFIER_PATTERN)
 
 
 def label_name_problem(name: str) -> str | None:
@@ -157,7 +157,7 @@ THRESHOLD_ONLY = ("above", "below", "for_", "tier", "rate_window")
 
 class Alerting(Spec):
     mode: Mode = "burnRate"
-    name: Annotated[str, Field(max_length=128, pattern=conventions.ALERT_NAME_PATTERN)] | None = (
+    name: Annotated[str, Field(max_length=128, pattern=conventions.IDENTIFIER_PATTERN)] | None = (
         None
     )
     no_data: NoData | None = Field(default=None, alias="noData")

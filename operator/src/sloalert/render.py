@@ -30,8 +30,8 @@ def prometheus_rule(
         **extra_labels,
     }
     return {
-        "apiVersion": conventions.PROMETHEUS_RULE_API_VERSION,
-        "kind": conventions.PROMETHEUS_RULE_KIND,
+        "apiVersion": conventions.PROMETHEUS_RULES.api_version,
+        "kind": conventions.PROMETHEUS_RULES.kind,
         "metadata": metadata,
         "spec": {"groups": rules.groups},
     }

@@ -24,7 +24,7 @@ ROOT_FIELD = "resource"
 def load(resource: Mapping[str, Any]) -> SLOAlert:
     """Parse and check a resource; raises InvalidSLOAlert listing every problem found."""
     try:
-        slo = SLOAlert.model_validate(_plain(resource))
+        slo = SLOAlert.model_validate(plain(resource))
     except ValidationError as exc:
         raise InvalidSLOAlert(_from_pydantic(exc)) from None
     found = list(problems(slo.spec))
@@ -33,13 +33,13 @@ def load(resource: Mapping[str, Any]) -> SLOAlert:
     return slo
 
 
-def _plain(value: Any) -> Any:
-    """Plain dicts and lists all the way down: kopf hands over Mapping views, and the strict
-    spec models (strict like the CRD) accept only real dicts."""
+def plain(value: Any) -> Any:
+    """A deep copy as plain dicts and lists all the way down: kopf hands over Mapping views,
+    and the strict spec models (strict like the CRD) accept only real dicts."""
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 

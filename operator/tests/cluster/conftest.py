@@ -16,6 +16,7 @@ from kopf.testing import KopfRunner
 from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from testkit import apiserver
+from testkit.kube import wait_for
 from testkit.processes import LOOPBACK, free_port
 from testkit.sloalert_cluster import (
     RULE_LABELS,
@@ -25,7 +26,6 @@ from testkit.sloalert_cluster import (
     client,
     delete_namespace_objects,
     operator_cluster,
-    wait_for,
 )
 
 

@@ -23,6 +23,7 @@ from lightkube.resources.core_v1 import Event
 from lightkube.types import PatchType
 from sloalert import conventions
 from testkit import apiserver
+from testkit.kube import wait_for
 from testkit.scrape import scrape, total
 from testkit.sloalert_cluster import (
     RULE_LABELS,
@@ -33,7 +34,6 @@ from testkit.sloalert_cluster import (
     get_or_none,
     prometheus,
     sloalert,
-    wait_for,
 )
 
 from cluster.conftest import InProcessOperator

@@ -9,38 +9,22 @@ valid example ends Ready=True with its rule written.
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 from lightkube import Client
 from testkit import apiserver
-from testkit.kube import KubectlError, kubectl
-from testkit.sloalert_cluster import PrometheusRule, SLOAlert, condition, get_or_none, wait_for
+from testkit import sloalert_testdata as corpus
+from testkit.kube import KubectlError, kubectl, wait_for
+from testkit.sloalert_cluster import PrometheusRule, SLOAlert, condition, get_or_none
 
 from cluster.conftest import InProcessOperator
 
 pytestmark = pytest.mark.apiserver
 
 
-def _load_corpus() -> ModuleType:
-    # The generator's tests own the corpus reader; load it by path, since a test run of this
-    # folder alone never imports their package.
-    path = Path(__file__).resolve().parents[1] / "rules" / "corpus.py"
-    spec = importlib.util.spec_from_file_location("sloalert_testdata_corpus", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load_corpus()
 SERVER_REFUSES = [e for e in corpus.invalid() if e.refused_by != "sloalert"]
 OPERATOR_REFUSES = [e for e in corpus.invalid() if e.refused_by == "sloalert"]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from lightkube import Client
 from testkit import apiserver
+from testkit.kube import wait_for
+from testkit.logs import json_lines
 from testkit.sloalert_cluster import (
     RULE_LABELS,
     PrometheusRule,
@@ -20,7 +22,6 @@ from testkit.sloalert_cluster import (
     operator_process,
     prometheus,
     sloalert,
-    wait_for,
 )
 
 OPERATOR = Path(sys.executable).with_name("sloalert-operator")
@@ -37,8 +38,10 @@ def test_a_bad_setting_stops_it_before_it_starts_naming_the_variable() -> None:
         check=False,
     )
     assert done.returncode != 0
-    assert "SLOALERT_LOG_FORMAT='xml'" in done.stderr
-    assert "'Not_OK' is not a namespace name" in done.stderr
+    [refusal] = json_lines(done.stdout + done.stderr)  # one line, in the shared JSON shape
+    assert refusal["level"] == "critical"
+    assert "SLOALERT_LOG_FORMAT='xml'" in refusal["fields"]["problems"]
+    assert "'Not_OK' is not a namespace name" in refusal["fields"]["problems"]
 
 
 @pytest.mark.apiserver
@@ -47,8 +50,9 @@ def test_it_watches_only_the_namespaces_it_is_given(
 ) -> None:
     with cluster.namespace("watched") as watched, cluster.namespace("ignored") as ignored:
         kube.create(sloalert("checkout", ignored))
-        env = {"SLOALERT_NAMESPACES": watched}
-        with operator_process(cluster.kubeconfig, tmp_path / "operator.log", env=env):
+        # As its image runs it: JSON lines, the shape every fastdining process writes.
+        env = {"SLOALERT_NAMESPACES": watched, "SLOALERT_LOG_FORMAT": "json"}
+        with operator_process(cluster.kubeconfig, tmp_path / "operator.log", env=env) as running:
             kube.create(sloalert("checkout", watched))
             wait_for(
                 lambda: (
@@ -57,6 +61,10 @@ def test_it_watches_only_the_namespaces_it_is_given(
                 ),
                 what="Ready=True in the watched namespace",
             )
+            lines = json_lines(running.log())
+        about_checkout = [line for line in lines if line["fields"].get("k8s_ref", {}).get("name")]
+        assert about_checkout, "kopf's lines name the object they are about"
+        assert not [line for line in lines if "settings" in line["fields"]]
         # The ignored one was there first, and has neither rule nor status.
         assert get_or_none(kube, PrometheusRule, "checkout", ignored) is None
         assert not kube.get(SLOAlert, "checkout", namespace=ignored).status

@@ -9,13 +9,13 @@ import pytest
 from lightkube import Client
 from lightkube.types import PatchType
 from testkit import apiserver
+from testkit.kube import wait_for
 from testkit.sloalert_cluster import (
     PrometheusRule,
     SLOAlert,
     condition,
     operator_process,
     sloalert,
-    wait_for,
 )
 
 pytestmark = pytest.mark.apiserver

@@ -8,22 +8,15 @@ from typing import Any
 
 import kopf
 
-from sloalert.operator import EVENT_DRIFT_REPAIRED
+from sloalert.conventions import EVENT_DRIFT_REPAIRED
 from sloalert.operator.reconcile import Key, Outcome, Resource, Result, key_of
 from sloalert.operator.retries import retry_delay
 from sloalert.operator.selection import PrometheusView
+from sloalert.operator.series_watch import SeriesWatch
 from sloalert.operator.status import Condition
+from sloalert.validation import plain
 
 _log = logging.getLogger(__name__)
-
-
-def plain(value: Any) -> Any:
-    """A deep copy of a kopf body (nested mapping views) as plain dictionaries and lists."""
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
 
 
 def sloalert_entry(body: Mapping[str, Any]) -> dict[Key, dict[str, Any]]:
@@ -100,3 +93,29 @@ def warn_unselected(owner: Resource, selected: Condition) -> None:
     namespace, name = key_of(owner)
     _log.warning("SLOAlert %s/%s: %s", namespace, name, selected.message)
     kopf.warn(owner, reason=selected.reason, message=selected.message)
+
+
+def watch_series(
+    watch: SeriesWatch | None,
+    body: Mapping[str, Any],
+    index: Mapping[Key, Iterable[Resource]],
+    result: Result,
+) -> None:
+    """Check the series of an SLOAlert whose rules were just applied (a new spec, or a resume)."""
+    if watch is not None and result.outcome is Outcome.APPLIED:
+        key = key_of(body)
+        watch.start()
+        watch.soon(key, lambda: owner_in(index, key))
+
+
+def stop_watching(watch: SeriesWatch | None, key: Key) -> None:
+    if watch is not None:
+        watch.forget(key)
+
+
+def warn_no_series(owner: Resource, series_found: Condition) -> None:
+    """Say, in the log and as a Warning Event, that the indicator reads series Prometheus does
+    not have (its SLO measures nothing); once per transition to False."""
+    namespace, name = key_of(owner)
+    _log.warning("SLOAlert %s/%s: %s", namespace, name, series_found.message)
+    kopf.warn(owner, reason=series_found.reason, message=series_found.message)

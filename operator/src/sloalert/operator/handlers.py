@@ -13,20 +13,15 @@ from typing import Any
 
 import kopf
 
-from sloalert import conventions
-from sloalert.operator import (
-    MONITORING_GROUP,
-    MONITORING_VERSION,
-    PROMETHEUS_PLURAL,
-    PROMETHEUS_RULE_PLURAL,
-    bridge,
-    runtime,
-)
+from sloalert.conventions import PROMETHEUS_RULES, PROMETHEUSES, SLOALERTS, ApiResource
+from sloalert.operator import bridge, runtime
 from sloalert.operator.selection import PrometheusView
+from sloalert.validation import plain
 
-SLOALERTS = (conventions.GROUP, conventions.VERSION, conventions.PLURAL)
-PROMETHEUS_RULES = (MONITORING_GROUP, MONITORING_VERSION, PROMETHEUS_RULE_PLURAL)
-PROMETHEUSES = (MONITORING_GROUP, MONITORING_VERSION, PROMETHEUS_PLURAL)
+
+def watched(resource: ApiResource) -> tuple[str, str]:
+    """kopf's selector for one resource type: its apiVersion and plural."""
+    return resource.api_version, resource.plural
 
 
 @kopf.on.startup()
@@ -39,36 +34,43 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     await runtime.stop(memo)
 
 
-@kopf.index(*SLOALERTS)
+@kopf.index(*watched(SLOALERTS))
 async def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str, Any]]:
     return bridge.sloalert_entry(body)
 
 
 # kopf watches every kind in the same namespaces: given SLOALERT_NAMESPACES, a Prometheus
 # elsewhere goes unseen, so Selected says it cannot tell rather than "none loads it".
-@kopf.index(*PROMETHEUSES)
+@kopf.index(*watched(PROMETHEUSES))
 async def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
     return PrometheusView.from_object(body)
 
 
-@kopf.on.resume(*SLOALERTS)
-@kopf.on.create(*SLOALERTS)
-@kopf.on.update(*SLOALERTS)
+@kopf.on.resume(*watched(SLOALERTS))
+@kopf.on.create(*watched(SLOALERTS))
+@kopf.on.update(*watched(SLOALERTS))
 async def reconcile(
-    body: kopf.Body, memo: kopf.Memo, prometheus_index: kopf.Index, retry: int, **_: Any
+    body: kopf.Body,
+    memo: kopf.Memo,
+    prometheus_index: kopf.Index,
+    sloalert_index: kopf.Index,
+    retry: int,
+    **_: Any,
 ) -> None:
     result = await memo.parts.reconciler.reconcile(
-        bridge.plain(body), lambda: bridge.prometheuses_in(prometheus_index)
+        plain(body), lambda: bridge.prometheuses_in(prometheus_index)
     )
+    bridge.watch_series(memo.parts.series, body, sloalert_index, result)
     bridge.settle(body, result, retry)
 
 
-@kopf.on.event(*SLOALERTS, when=lambda type, **_: type == "DELETED")
+@kopf.on.event(*watched(SLOALERTS), when=lambda type, **_: type == "DELETED")
 async def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.parts.reconciler.forget(bridge.key_of(body))
+    bridge.stop_watching(memo.parts.series, bridge.key_of(body))
 
 
-@kopf.on.event(*PROMETHEUS_RULES, when=bridge.rule_drifted)
+@kopf.on.event(*watched(PROMETHEUS_RULES), when=bridge.rule_drifted)
 async def repair_rule(
     body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
 ) -> None:
@@ -76,7 +78,7 @@ async def repair_rule(
     await memo.parts.reconciler.repair(key, lambda: bridge.owner_in(sloalert_index, key))
 
 
-@kopf.on.event(*PROMETHEUSES)
+@kopf.on.event(*watched(PROMETHEUSES))
 async def prometheus_changed(
     memo: kopf.Memo, sloalert_index: kopf.Index, prometheus_index: kopf.Index, **_: Any
 ) -> None:

@@ -17,20 +17,10 @@ from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.core_v1 import Namespace
 from lightkube.types import PatchType
 
-from sloalert import conventions
-from sloalert.operator import (
-    FIELD_MANAGER,
-    MONITORING_GROUP,
-    MONITORING_VERSION,
-    PROMETHEUS_RULE_PLURAL,
-)
+from sloalert.conventions import FIELD_MANAGER, PROMETHEUS_RULES, SLOALERTS
 
-PrometheusRule = create_namespaced_resource(
-    MONITORING_GROUP, MONITORING_VERSION, conventions.PROMETHEUS_RULE_KIND, PROMETHEUS_RULE_PLURAL
-)
-SLOAlertResource = create_namespaced_resource(
-    conventions.GROUP, conventions.VERSION, conventions.KIND, conventions.PLURAL
-)
+PrometheusRule = create_namespaced_resource(*PROMETHEUS_RULES)
+SLOAlertResource = create_namespaced_resource(*SLOALERTS)
 
 # Requests in flight at once. Each is a TLS connection with its own buffers: without a bound,
 # a thousand SLOAlerts created together open hundreds of connections and the memory they hold.

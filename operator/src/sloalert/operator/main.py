@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
+import fdc_logging
 import kopf
 
 from sloalert.operator import handlers  # noqa: F401 - importing registers the kopf handlers
 from sloalert.operator.settings import SettingsError, load_settings
+
+log = logging.getLogger("sloalert.operator")
+
+# What kopf attaches to its records for its own use: the whole settings object (a repr pages
+# long) and its Event poster's flag. The object a line is about (`k8s_ref`) stays in the line.
+_KOPF_INTERNALS = ("settings", "k8s_skip")
 
 
 def main() -> None:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        sys.exit(f"sloalert-operator: {exc}")
-    kopf.configure(
-        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL
-    )
+        fdc_logging.configure()
+        log.critical("invalid configuration, not starting", extra={"problems": str(exc)})
+        sys.exit(2)
+    if settings.log_format == "json":
+        fdc_logging.configure(ignore=_KOPF_INTERNALS)
+    else:
+        kopf.configure(log_format=kopf.LogFormat.FULL)
     kopf.run(
         standalone=True,
         clusterwide=not settings.namespaces,

@@ -14,17 +14,19 @@ from prometheus_client.registry import Collector
 Key = tuple[str, str]
 
 OUTCOMES = ("applied", "invalid", "failed")
-READY_STATES = ("True", "False", "Unknown")
+CONDITION_STATES = ("True", "False", "Unknown")
 
 
-class ReadyStates(Collector):
-    """The Ready status of every SLOAlert the operator has reconciled, exported as a gauge.
+class ConditionStates(Collector):
+    """One condition's status for every SLOAlert the operator has seen, exported as a gauge
+    counting SLOAlerts by status (every status there from the start, at 0).
 
     Written from the operator's event loop, read by the scrape thread: the collector reads a
     copy, which CPython makes in one step.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, documentation: str, label: str) -> None:
+        self._name, self._documentation, self._label = name, documentation, label
         self._states: dict[Key, str] = {}
 
     def set(self, key: Key, ready: str) -> None:
@@ -35,12 +37,10 @@ class ReadyStates(Collector):
 
     def counts(self) -> dict[str, int]:
         tally = Tally(self._states.copy().values())
-        return {state: tally.get(state, 0) for state in READY_STATES}
+        return {state: tally.get(state, 0) for state in CONDITION_STATES}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "sloalert_sloalerts", "SLOAlerts by their Ready condition.", labels=["ready"]
-        )
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
         for state, count in self.counts().items():
             family.add_metric([state], count)
         yield family
@@ -68,8 +68,21 @@ class OperatorMetrics:
             "PrometheusRules put back after a hand edit or deletion.",
             registry=self.registry,
         )
-        self.ready = ReadyStates()
+        self.ready = ConditionStates(
+            "sloalert_sloalerts", "SLOAlerts by their Ready condition.", "ready"
+        )
         self.registry.register(self.ready)
+        self.series_found = ConditionStates(
+            "sloalert_sloalerts_series_found",
+            "SLOAlerts by their SeriesFound condition (checked only with a Prometheus URL).",
+            "status",
+        )
+        self.registry.register(self.series_found)
+        self.series_checks = Counter(
+            "sloalert_series_check_requests",
+            "Requests sent to Prometheus by the SeriesFound check.",
+            registry=self.registry,
+        )
         for outcome in OUTCOMES:
             self.reconciles.labels(outcome=outcome)
         self._server: tuple[WSGIServer, threading.Thread] | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,6 @@ from typing import Any
 from sloalert import conventions
 from sloalert.errors import InvalidSLOAlert, Problem
 from sloalert.generator import generate
-from sloalert.operator import CONDITION_SELECTED
 from sloalert.operator.kube import Kube, KubeError
 from sloalert.operator.metrics import OperatorMetrics
 from sloalert.operator.retries import Retries
@@ -45,6 +45,10 @@ from sloalert.validation import load
 # each holds its generated rules and requests in memory: a thousand SLOAlerts created together
 # would otherwise all be in flight at the same moment.
 MAX_RECONCILES = 8
+# Desired rules remembered for drift events (see Reconciler._desired_for). One event asks three
+# times within milliseconds, so a few hundred entries catch it; one per SLOAlert would hold
+# every generated rule set in memory (1,000 SLOAlerts of 16 rules: tens of MB).
+MAX_REMEMBERED_RULES = 256
 
 Key = tuple[str, str]
 Resource = Mapping[str, Any]
@@ -196,6 +200,7 @@ class Reconciler:
         self._last_prometheuses: list[PrometheusView] | None = None
         self._retries = Retries()
         self._running = asyncio.Semaphore(MAX_RECONCILES)
+        self._desired: OrderedDict[Key, tuple[str, Desired | None]] = OrderedDict()
 
     async def reconcile(self, owner: Resource, prometheuses: PrometheusSource) -> Result:
         """Make the SLOAlert's rule and status match its spec.
@@ -267,7 +272,7 @@ class Reconciler:
             ),
         )
         for condition in conditions:
-            if condition.type == CONDITION_SELECTED and turned_false(before, condition):
+            if condition.type == conventions.CONDITION_SELECTED and turned_false(before, condition):
                 self._on_unselected(owner, condition)
         return before, after
 
@@ -290,13 +295,40 @@ class Reconciler:
 
     def drift_of(self, owner: Resource, live: Resource | None) -> str | None:
         """What differs between `live` (None: deleted) and the rule `owner` asks for."""
+        found = self._drift(owner, live)
+        return found[0] if found else None
+
+    def _drift(self, owner: Resource, live: Resource | None) -> tuple[str, Desired] | None:
         if is_deleting(owner):
             return None
-        try:
-            desired = desired_rule(owner, self._settings.rule_labels)
-        except InvalidSLOAlert:
+        desired = self._desired_for(owner)
+        if desired is None:
             return None  # its last good rules stay; the owner's status already says why
-        return drift(live, desired.rule)
+        what = drift(live, desired.rule)
+        return (what, desired) if what else None
+
+    def _desired_for(self, owner: Resource) -> Desired | None:
+        """The rule `owner` asks for (None: its spec is invalid), built once per version of it
+        while it is among the last MAX_REMEMBERED_RULES asked for.
+
+        One drift event asks for it in kopf's filter, again in the handler and once more to put
+        the rule back; every write the operator makes to a rule is such an event.
+        """
+        key, version = key_of(owner), owner["metadata"].get("resourceVersion")
+        known = self._desired.get(key)
+        if version is not None and known is not None and known[0] == version:
+            self._desired.move_to_end(key)
+            return known[1]
+        try:
+            desired: Desired | None = desired_rule(owner, self._settings.rule_labels)
+        except InvalidSLOAlert:
+            desired = None
+        if version is not None:
+            self._desired[key] = (version, desired)
+            self._desired.move_to_end(key)
+            if len(self._desired) > MAX_REMEMBERED_RULES:
+                self._desired.popitem(last=False)
+        return desired
 
     async def repair(self, key: Key, owner: OwnerLookup) -> None:
         """Put back the rule `key` if it differs from what its SLOAlert (`owner`) asks for.
@@ -315,15 +347,16 @@ class Reconciler:
             if current is None:
                 return True  # the SLOAlert is gone, and its rule with it
             try:
-                found = self.drift_of(current, await self._kube.get_rule(*key))
+                found = self._drift(current, await self._kube.get_rule(*key))
                 if found is None:
                     return True
-                await self._put(desired_rule(current, self._settings.rule_labels).rule)
+                what, desired = found
+                await self._put(desired.rule)
             except KubeError as exc:
                 _log.warning("PrometheusRule %s/%s not put back: %s", *key, exc)
                 return False
         self._metrics.drift_repairs.inc()
-        self._on_repaired(current, found)
+        self._on_repaired(current, what)
         return True
 
     async def _put(self, rule: Resource) -> None:
@@ -356,9 +389,8 @@ class Reconciler:
         """Write one SLOAlert's Selected; False (logged) when the API refused."""
         if is_deleting(owner):
             return True
-        try:
-            desired = desired_rule(owner, self._settings.rule_labels)
-        except InvalidSLOAlert:
+        desired = self._desired_for(owner)
+        if desired is None:
             return True  # Selected stays as the last valid spec left it; Ready says why
         try:
             async with self._status.lock(key_of(owner)):
@@ -368,11 +400,19 @@ class Reconciler:
             return False
         return True
 
+    async def write_condition(self, owner: Resource, condition: Condition) -> Mapping[str, Any]:
+        """Merge a condition computed elsewhere (SeriesFound) into the status, under the same
+        lock as the reconcile's writes; the status before. Raises KubeError."""
+        async with self._status.lock(key_of(owner)):
+            before, _ = await self._write(owner, [condition])
+        return before
+
     async def close(self) -> None:
         """Stop the pending retries (the operator is stopping)."""
         await self._retries.close()
 
     def forget(self, key: Key) -> None:
+        self._desired.pop(key, None)
         self._status.forget(key)
         self._metrics.ready.forget(key)
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import kopf
 
+from sloalert.adapters.prometheus_api import PrometheusAPI
 from sloalert.operator import bridge
 from sloalert.operator.kube import Kube
 from sloalert.operator.metrics import OperatorMetrics
 from sloalert.operator.reconcile import Reconciler
+from sloalert.operator.series_watch import SeriesWatch
 from sloalert.operator.settings import OperatorSettings, load_settings
 
 
@@ -20,6 +22,9 @@ class Parts:
     kube: Kube
     metrics: OperatorMetrics
     reconciler: Reconciler
+    series: SeriesWatch | None = None
+    """The SeriesFound check; None without SLOALERT_PROMETHEUS_URL."""
+    prometheus: PrometheusAPI | None = None
 
 
 def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
@@ -38,6 +43,19 @@ def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
         on_repaired=bridge.announce_repair,
     )
     parts = Parts(settings, kube, metrics, reconciler)
+    if settings.prometheus_url:
+        parts.prometheus = PrometheusAPI(
+            settings.prometheus_url, on_request=metrics.series_checks.inc
+        )
+        parts.series = SeriesWatch(
+            parts.prometheus,
+            url=settings.prometheus_url,
+            period=settings.series_check_period,
+            delay=settings.series_check_delay,
+            record=reconciler.write_condition,
+            on_no_series=bridge.warn_no_series,
+            states=metrics.series_found,
+        )
     memo["parts"] = parts
     return parts
 
@@ -45,6 +63,10 @@ def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
 async def stop(memo: kopf.Memo) -> None:
     parts: Parts | None = memo.get("parts")
     if parts is not None:
+        if parts.series is not None:
+            await parts.series.close()
+        if parts.prometheus is not None:
+            await parts.prometheus.close()
         await parts.reconciler.close()
         parts.metrics.stop()
         await parts.kube.close()

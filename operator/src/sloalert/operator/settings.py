@@ -6,10 +6,10 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from sloalert import conventions
+from sloalert import conventions, durations
 
 ENV_PREFIX = "SLOALERT_"
 
@@ -39,6 +39,13 @@ class OperatorSettings(BaseSettings):
     listen_host: str = "0.0.0.0"  # noqa: S104
     metrics_port: int = Field(default=8080, ge=1, le=65535)
     health_port: int = Field(default=8081, ge=1, le=65535)
+    prometheus_url: str | None = Field(
+        default=None,
+        description="The Prometheus whose series the SeriesFound check asks about; none: no check.",
+    )
+    # Durations, given as Prometheus durations ("5m"), kept in seconds.
+    series_check_period: float = 300.0
+    series_check_delay: float = 30.0
 
     @field_validator("namespaces", mode="before")
     @classmethod
@@ -57,6 +64,30 @@ class OperatorSettings(BaseSettings):
         for key, label_value in labels.items():
             _check_label(str(key), str(label_value))
         return labels
+
+    @field_validator("prometheus_url", mode="before")
+    @classmethod
+    def _check_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("series_check_period", "series_check_delay", mode="before")
+    @classmethod
+    def _parse_duration(cls, value: Any, info: ValidationInfo) -> Any:
+        # Checked here, before parsing, so that an error names the value as it was given.
+        if isinstance(value, int | float):
+            seconds = float(value)  # the defaults
+        else:
+            try:
+                seconds = durations.parse_seconds(str(value).strip())
+            except durations.DurationError as exc:
+                raise ValueError(str(exc)) from None
+        if seconds <= 0 and info.field_name == "series_check_period":
+            raise ValueError("the period between checks must be longer than 0")
+        return seconds
 
     @property
     def health_url(self) -> str:

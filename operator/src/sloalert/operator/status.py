@@ -7,20 +7,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sloalert.errors import Problem
-from sloalert.operator import (
+from sloalert.conventions import (
     CONDITION_READY,
     CONDITION_SELECTED,
+    CONDITION_SERIES_FOUND,
+    REASON_ALL_SERIES_FOUND,
     REASON_APPLY_FAILED,
     REASON_INVALID_SPEC,
     REASON_NO_PROMETHEUS,
+    REASON_NO_SERIES,
     REASON_NOT_SELECTED,
+    REASON_PROMETHEUS_ERROR,
+    REASON_PROMETHEUS_UNREACHABLE,
     REASON_PROMETHEUSES_NOT_WATCHED,
     REASON_RULES_APPLIED,
     REASON_SELECTED,
     REASON_SELECTION_UNKNOWN,
 )
+from sloalert.errors import Problem
 from sloalert.operator.selection import Selection
+from sloalert.series_check import Dead, PrometheusError, PrometheusUnreachable
 
 Status = Literal["True", "False", "Unknown"]
 
@@ -105,6 +111,28 @@ def selected(selection: Selection, watched_namespaces: Sequence[str] = ()) -> Co
         REASON_NOT_SELECTED,
         f"no Prometheus loads this rule. {reasons}",
     )
+
+
+def series_found(dead: Sequence[Dead], checked: int) -> Condition:
+    """SeriesFound from a check: True, or False naming each selector that reads nothing."""
+    if not dead:
+        message = (
+            f"every selector the indicator needs matches series in Prometheus ({checked} checked)"
+        )
+        return Condition(CONDITION_SERIES_FOUND, "True", REASON_ALL_SERIES_FOUND, message)
+    message = " | ".join(f"{found.probe.field}: {found.message}" for found in dead)
+    return Condition(CONDITION_SERIES_FOUND, "False", REASON_NO_SERIES, message)
+
+
+def series_unknown(error: PrometheusError) -> Condition:
+    """SeriesFound when Prometheus could not say: never False, which would be a guess."""
+    reason = (
+        REASON_PROMETHEUS_UNREACHABLE
+        if isinstance(error, PrometheusUnreachable)
+        else REASON_PROMETHEUS_ERROR
+    )
+    message = f"{error} (asked again at the next check)"
+    return Condition(CONDITION_SERIES_FOUND, "Unknown", reason, message)
 
 
 def _sentence(text: str) -> str:

@@ -18,8 +18,7 @@ from sloalert import conventions, models
 from sloalert.errors import InvalidSLOAlert
 from sloalert.validation import load
 from testkit import crd_schema
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 CRD = crd_schema.load_crd(corpus.CRD)
 SCHEMA = crd_schema.version_schema(CRD, conventions.VERSION)
@@ -133,7 +132,11 @@ def test_the_crd_names_what_conventions_name() -> None:
     assert version["name"] == conventions.VERSION
     assert version["subresources"] == {"status": {}}
     columns = [column["name"] for column in version["additionalPrinterColumns"]]
-    assert columns == ["Service", "Objective", "Window", "Mode", "Ready", "Age"]
+    assert columns == ["Service", "Objective", "Window", "Mode", "Ready", "Series", "Age"]
+    series = next(
+        column for column in version["additionalPrinterColumns"] if column["name"] == "Series"
+    )
+    assert conventions.CONDITION_SERIES_FOUND in series["jsonPath"]
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ import pytest
 from sloalert.errors import InvalidSLOAlert, Problem
 from sloalert.models import SLOAlert, to_resource
 from sloalert.validation import load
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 
 def _resource(**spec: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 A change to the generator that changes any rule shows up here as a diff to review. Regenerate
 deliberately, then read the diff before committing:
 
-    UPDATE_GOLDEN=1 uv run pytest operator/tests/rules/test_sloalert_golden.py
+    UPDATE_GOLDEN=1 uv run pytest operator/tests/unit/test_sloalert_golden.py
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import os
 
 import pytest
 from sloalert.cli import main
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 GOLDEN = corpus.TESTDATA / "golden"
 

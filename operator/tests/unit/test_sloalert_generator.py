@@ -14,8 +14,7 @@ import sloalert
 from sloalert import burnrate, conventions
 from sloalert.generator import RuleSet, generate
 from sloalert.validation import load
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 
 def _slo(alerting: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
@@ -40,7 +39,15 @@ def _rules(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _records(resource: dict[str, Any]) -> list[str]:
-    return [rule["record"] for rule in _rules(resource) if "record" in rule]
+    """The burn-rate recordings (the first group's), without the error-budget group's."""
+    return [
+        rule["record"] for rule in generate(load(resource)).groups[0]["rules"] if "record" in rule
+    ]
+
+
+def _budget_group(resource: dict[str, Any]) -> dict[str, Any]:
+    [group] = generate(load(resource)).groups[1:]
+    return group
 
 
 def _alert(resource: dict[str, Any], tier: str) -> dict[str, Any]:
@@ -71,9 +78,48 @@ def test_windows_are_recorded_only_for_the_tiers_that_are_on() -> None:
 def test_a_burn_rate_slo_with_every_tier_and_the_guard_stays_within_sloths_16_rules() -> None:
     full = generate(load(_slo({"minRate": 0.1})))
     default = generate(load(_slo()))
-    assert (default.recording, default.alerting) == (7, 3)
-    assert (full.recording, full.alerting) == (11, 3)
+    # 7 windows and 6 error-budget series; the guard reads the budget group's traffic.
+    assert (default.recording, default.alerting) == (13, 3)
+    assert (full.recording, full.alerting) == (13, 3)
     assert full.recording + full.alerting <= 16
+
+
+def test_the_budget_group_records_objective_budget_traffic_and_what_is_left() -> None:
+    group = _budget_group(_slo())
+    assert group["name"] == "sloalert-apps-fastapi-availability-budget"
+    assert group["interval"] == conventions.BUDGET_GROUP_INTERVAL
+    rules = {rule["record"]: rule for rule in group["rules"]}
+    assert list(rules) == [
+        "slo:objective:ratio",
+        "slo:error_budget:ratio",
+        "slo:sli_total:rate1h",
+        "slo:sli_error:rate1h",
+        "slo:sli_error:ratio_window",
+        "slo:error_budget_remaining:ratio",
+    ]
+    assert rules["slo:objective:ratio"]["expr"] == "vector(0.999)"
+    assert rules["slo:error_budget:ratio"]["expr"] == "vector(0.001)"
+    assert rules["slo:objective:ratio"]["labels"][conventions.WINDOW_LABEL] == "30d"
+    # The whole window is summed from the group's own 1h series, never from raw counters.
+    whole = rules["slo:sli_error:ratio_window"]["expr"]
+    assert "http_requests_total" not in whole
+    assert whole.count("[30d]") == 2 and "> 0)" in whole
+
+
+def test_the_budget_reads_the_2h_ratio_when_the_page_tier_is_off() -> None:
+    group = _budget_group(_slo({"page": {"enabled": False}}))
+    assert "slo:sli_error:rate2h" in [rule["record"] for rule in group["rules"]]
+
+
+def test_an_expression_slo_averages_its_ratio_over_the_window_for_lack_of_event_counts() -> None:
+    resource = _slo(
+        indicator={"expression": "sum(rate(errors_total[$window])) / sum(rate(all_total[$window]))"}
+    )
+    rules = {rule["record"]: rule["expr"] for rule in _budget_group(resource)["rules"]}
+    assert "slo:sli_total:rate1h" not in rules
+    assert rules["slo:sli_error:ratio_window"].startswith(
+        "avg_over_time(slo:sli_error:ratio_rate1h"
+    )
 
 
 def test_every_rule_carries_the_slos_identity_and_recordings_their_window() -> None:
@@ -81,8 +127,9 @@ def test_every_rule_carries_the_slos_identity_and_recordings_their_window() -> N
         assert rule["labels"][conventions.SLO_LABEL] == "fastapi-availability"
         assert rule["labels"][conventions.NAMESPACE_LABEL] == "apps"
         assert rule["labels"][conventions.SERVICE_LABEL] == "fastapi"
-        if "record" in rule:
-            assert rule["record"].endswith(rule["labels"][conventions.WINDOW_LABEL])
+        if "record" in rule and rule["record"].startswith("slo:sli_"):
+            window = rule["labels"][conventions.WINDOW_LABEL]
+            assert rule["record"].endswith(window) or rule["record"].endswith("_window")
 
 
 def test_page_and_ticket_share_the_alertname_and_differ_in_tier_and_severity() -> None:
@@ -137,17 +184,16 @@ def test_short_windows_are_a_twelfth_of_the_long_ones() -> None:
     assert pairs == [("1h", "5m"), ("6h", "30m"), ("1d", "2h"), ("3d", "6h")]
 
 
-def test_the_traffic_guard_joins_each_pairs_long_window_total() -> None:
+def test_the_traffic_guard_averages_the_budget_groups_traffic_over_each_long_window() -> None:
     resource = _slo({"minRate": 0.25})
-    assert [r for r in _records(resource) if "sli_total" in r] == [
-        "slo:sli_total:rate1h",
-        "slo:sli_total:rate6h",
-        "slo:sli_total:rate1d",
-        "slo:sli_total:rate3d",
-    ]
-    expr = _alert(resource, "page")["expr"]
-    assert "slo:sli_total:rate1h" in expr and ">= 0.25" in expr
-    assert "slo:sli_total:rate1d" not in expr
+    assert [r for r in _records(resource) if "sli_total" in r] == []
+    own = '{sloalert_slo="fastapi-availability",sloalert_namespace="apps"}'
+    page = _alert(resource, "page")["expr"]
+    assert f"slo:sli_total:rate1h{own} >= 0.25" in page
+    assert f"avg_over_time(slo:sli_total:rate1h{own}[5h]) >= 0.25" in page
+    ticket = _alert(resource, "ticket")["expr"]
+    assert f"avg_over_time(slo:sli_total:rate1h{own}[23h]) >= 0.25" in ticket
+    assert f"avg_over_time(slo:sli_total:rate1h{own}[2d23h]) >= 0.25" in ticket
 
 
 def test_tier_settings_layer_over_the_slos_own() -> None:

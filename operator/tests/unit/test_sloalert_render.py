@@ -9,8 +9,7 @@ from sloalert import conventions
 from sloalert.generator import generate
 from sloalert.render import prometheus_rule, rule_file, to_yaml
 from sloalert.validation import load
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 
 def _example(stem: str) -> Any:
@@ -52,6 +51,7 @@ def test_a_rule_file_holds_every_slos_groups_in_order() -> None:
     groups = rule_file(generate(slo) for slo in slos)["groups"]
     assert [g["name"] for g in groups] == [
         "sloalert-apps-minimal-availability",
+        "sloalert-apps-minimal-availability-budget",
         "sloalert-apps-threshold-expression",
     ]
 

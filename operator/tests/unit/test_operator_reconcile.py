@@ -9,9 +9,10 @@ import kopf
 import pytest
 from sloalert import conventions
 from sloalert.errors import InvalidSLOAlert
-from sloalert.operator.bridge import plain, settle
+from sloalert.operator.bridge import settle
 from sloalert.operator.reconcile import Outcome, Result, desired_rule, drift, is_deleting
 from sloalert.operator.status import Condition
+from sloalert.validation import plain
 
 OWNER: dict[str, Any] = {
     "apiVersion": conventions.API_VERSION,

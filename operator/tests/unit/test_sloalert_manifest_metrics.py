@@ -6,8 +6,7 @@ import pytest
 from sloalert import exporters, indicators
 from sloalert.promql import parse, selectors_in
 from sloalert.validation import load
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 FAMILIES = (
     *exporters.FASTAPI_FAMILIES,

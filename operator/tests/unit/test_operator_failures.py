@@ -11,6 +11,8 @@ from typing import Any, cast
 
 import kopf
 import pytest
+from sloalert.generator import generate
+from sloalert.operator import reconcile
 from sloalert.operator.bridge import settle
 from sloalert.operator.kube import Kube, KubeError
 from sloalert.operator.metrics import OperatorMetrics
@@ -206,3 +208,49 @@ async def test_a_pending_repair_rereads_the_rule_and_leaves_one_put_back_since(
 
     await asyncio.sleep(1.5)  # past the first retry, which finds the rule as asked
     assert repairs.announced == [("a", "it was deleted")]
+
+
+async def test_one_drift_event_builds_the_desired_rule_once(
+    kube: RefusingKube,
+    reconciler: Reconciler,
+    repairs: Repairs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slo = owner("a")
+    slo["metadata"]["resourceVersion"] = "7"
+    builds = []
+    monkeypatch.setattr(
+        reconcile, "generate", lambda loaded: builds.append(loaded) or generate(loaded)
+    )
+    # As kopf runs it: the event filter asks whether the (deleted) rule drifted, then the
+    # handler repairs it.
+    assert reconciler.drift_of(slo, None) == "it was deleted"
+    await reconciler.repair(("apps", "a"), lambda: slo)
+    assert repairs.announced == [("a", "it was deleted")]
+    assert len(builds) == 1
+    # The operator's own write is the next event: it matches, and costs no build either.
+    assert reconciler.drift_of(slo, kube.rules["a"]) is None
+    assert len(builds) == 1
+    # A new version of the SLOAlert is built afresh.
+    slo["metadata"]["resourceVersion"] = "8"
+    assert reconciler.drift_of(slo, kube.rules["a"]) is None
+    assert len(builds) == 2
+
+
+def test_the_remembered_desired_rules_are_bounded(
+    reconciler: Reconciler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = []
+    monkeypatch.setattr(
+        reconcile, "generate", lambda loaded: builds.append(loaded) or generate(loaded)
+    )
+    owners = [owner(f"slo-{index}") for index in range(reconcile.MAX_REMEMBERED_RULES + 1)]
+    for index, slo in enumerate(owners):
+        slo["metadata"]["resourceVersion"] = str(index)
+        reconciler.drift_of(slo, None)
+    assert len(builds) == len(owners)
+    # The latest are remembered; the oldest made room, so asking for it builds it again.
+    reconciler.drift_of(owners[-1], None)
+    assert len(builds) == len(owners)
+    reconciler.drift_of(owners[0], None)
+    assert len(builds) == len(owners) + 1

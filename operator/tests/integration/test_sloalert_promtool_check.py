@@ -11,8 +11,7 @@ from sloalert.generator import generate
 from sloalert.render import rule_file, to_yaml
 from sloalert.validation import load
 from testkit import promtool
-
-from . import corpus
+from testkit import sloalert_testdata as corpus
 
 pytestmark = pytest.mark.integration
 
