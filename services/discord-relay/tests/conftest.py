@@ -9,7 +9,12 @@ import httpx
 import pytest
 from discord_relay.app import create_app
 from discord_relay.config import Settings
-from testkit.discord import Standin, run_discord_standin
+from testkit import discord
+from testkit.discord import Standin
+
+# The Discord stand-in, one process per session (testkit's fixtures).
+discord_standin_process = discord.discord_standin_process
+standin = discord.standin
 
 # Settings that keep retry tests quick; each test overrides what it is about.
 FAST_DELIVERY = {
@@ -27,6 +32,17 @@ def _no_relay_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(scope="module")
+def no_relay_settings_for_the_module() -> Iterator[None]:
+    """The same for a module's own app (fuzzers start theirs once per module): a developer's
+    DISCORD_WEBHOOK_URL must never receive fuzzed posts."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith(("DISCORD_", "RELAY_", "BOT_")):
+                env.delenv(name)
+        yield
+
+
 def _settings(**values: Any) -> Settings:
     return Settings(**{name: str(value) for name, value in values.items()})
 
@@ -42,19 +58,6 @@ async def _relay_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         ) as client,
     ):
         yield client
-
-
-@pytest.fixture(scope="session")
-def _standin_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standin]:
-    with run_discord_standin(tmp_path_factory.mktemp("standin")) as standin:
-        yield standin
-
-
-@pytest.fixture
-def standin(_standin_process: Standin) -> Standin:
-    """The Discord stand-in (a real uvicorn process shared by the session), reset for this test."""
-    _standin_process.reset()
-    return _standin_process
 
 
 @pytest.fixture

@@ -10,25 +10,25 @@ from __future__ import annotations
 import logging
 import sys
 
+import fdc_logging
 import uvicorn
 from pydantic import ValidationError
 
 from discord_relay.app import create_app
 from discord_relay.config import Settings
-from discord_relay.logging import configure_logging
 
 log = logging.getLogger("discord_relay")
 
 
 def main() -> None:
-    configure_logging([])
+    fdc_logging.configure()
     try:
         settings = Settings()
     except ValidationError as exc:
         problems = [error["msg"] for error in exc.errors(include_url=False, include_input=False)]
         log.critical("invalid configuration, not starting", extra={"problems": problems})
         sys.exit(2)
-    configure_logging(settings.secrets(), settings.log_level)
+    fdc_logging.configure(settings.log_level, secrets=settings.secrets())
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -6,14 +6,16 @@ configuration stops the process with a clear message before it accepts a request
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import fdc_logging
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic.json_schema import models_json_schema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,15 +26,15 @@ from discord_relay.inbound import (
     Rejected,
     check_bearer,
     check_json_media_type,
-    parse_json,
-    parse_model,
+    collector_paused,
+    decode_notification,
     read_limited,
+    release,
 )
-from discord_relay.logging import configure_logging
 from discord_relay.messages import Source
 from discord_relay.metrics import RelayMetrics
 from discord_relay.payloads import AlertmanagerNotification, GrafanaNotification
-from discord_relay.relay import NotDelivered, Relay
+from discord_relay.relay import Delivered, NotDelivered, Relay
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,41 @@ _ENDPOINTS: dict[str, tuple[Source, type[AlertmanagerNotification], str]] = {
 }
 
 
+# Every refusal is `{"error": "<why>", ...}`: published, so schemathesis checks it too.
+_REFUSAL: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string", "minLength": 1}},
+            }
+        }
+    }
+}
+
+
+_DELIVERED: dict[str, Any] = {
+    "description": "every message delivered (or delivered before, on a retry)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["status", "messages", "sent", "already_delivered"],
+                "properties": {
+                    "status": {"const": "delivered"},
+                    "messages": {"type": "integer", "minimum": 1},
+                    "sent": {"type": "integer", "minimum": 0},
+                    "already_delivered": {"type": "integer", "minimum": 0},
+                },
+            }
+        }
+    },
+}
+
+
 def build_sink(settings: Settings, metrics: RelayMetrics) -> Sink:
+    """The one place that decides: Discord when a webhook URL is configured, else the log."""
     if settings.discord_webhook_url is None:
         return LogSink(metrics)
     policy = RetryPolicy(
@@ -66,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         active = settings or Settings()
-        configure_logging(active.secrets(), active.log_level)
+        fdc_logging.configure(active.log_level, secrets=active.secrets())
         metrics = RelayMetrics()
         sink = build_sink(active, metrics)
         app.state.settings = active
@@ -109,17 +145,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=source,
             summary=f"Relay {what} to Discord",
             responses={
-                401: {"description": "missing or wrong bearer token"},
-                413: {"description": "body too large"},
-                415: {"description": "not JSON"},
-                422: {"description": "malformed JSON or not the expected shape"},
-                503: {"description": "Discord did not take every message in time: retry later"},
+                200: _DELIVERED,
+                401: {"description": "missing or wrong bearer token", **_REFUSAL},
+                413: {"description": "body too large", **_REFUSAL},
+                415: {"description": "not JSON", **_REFUSAL},
+                422: {
+                    "description": "not UTF-8, malformed JSON or not the expected shape",
+                    **_REFUSAL,
+                },
+                503: {
+                    "description": "Discord did not take every message in time: retry later",
+                    **_REFUSAL,
+                },
             },
             openapi_extra={"requestBody": _body_reference(model)},
         )
     app.add_api_route("/healthz", _healthz, methods=["GET"])
     app.add_api_route("/readyz", _readyz, methods=["GET"])
-    app.add_api_route("/metrics", _metrics, methods=["GET"])
+    app.add_api_route("/metrics", _metrics, methods=["GET"], response_class=PlainTextResponse)
     _document_bodies(app)
     return app
 
@@ -132,9 +175,9 @@ def _receiver(
         check_bearer(request, settings.auth_token)
         check_json_media_type(request)
         body = await read_limited(request, settings.max_body_bytes)
-        notification = parse_model(parse_json(body), model, what)
         relay: Relay = request.app.state.relay
-        delivered = await relay.deliver(notification, source)
+        with collector_paused(len(body)):
+            delivered = await _decode_and_deliver(relay, body, source, model, what)
         return {
             "status": "delivered",
             "messages": delivered.messages,
@@ -143,6 +186,18 @@ def _receiver(
         }
 
     return receive
+
+
+async def _decode_and_deliver(
+    relay: Relay, body: bytes, source: Source, model: type[AlertmanagerNotification], what: str
+) -> Delivered:
+    """Decoding 4 MiB of alerts takes a while: in a worker thread, so the event loop keeps
+    answering /healthz. A frame of its own, so the notification is freed when it returns."""
+    notification = await asyncio.to_thread(decode_notification, body, model, what)
+    try:
+        return await relay.deliver(notification, source)
+    finally:
+        await asyncio.to_thread(release, notification)
 
 
 async def _healthz() -> dict[str, str]:

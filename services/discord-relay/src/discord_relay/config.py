@@ -19,8 +19,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _FORBIDDEN_USERNAME_WORDS = ("discord", "clyde")
 _WEBHOOK_PATH = re.compile(r"^/api/(v\d+/)?webhooks/\d+/[A-Za-z0-9_.-]+/?$")
 
-SinkKind = Literal["discord", "log"]
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -99,10 +97,6 @@ class Settings(BaseSettings):
         if self.backoff_max_seconds < self.backoff_base_seconds:
             raise ValueError("RELAY_BACKOFF_MAX_SECONDS must be >= RELAY_BACKOFF_BASE_SECONDS")
         return self
-
-    @property
-    def sink(self) -> SinkKind:
-        return "log" if self.discord_webhook_url is None else "discord"
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""

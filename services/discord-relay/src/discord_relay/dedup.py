@@ -18,19 +18,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from discord_relay.payloads import AlertmanagerNotification
+from discord_relay.payloads import Alert, AlertmanagerNotification
 
 
 def notification_key(notification: AlertmanagerNotification, source: str) -> str:
-    alerts = sorted(
-        [
-            alert.fingerprint or _digest(sorted(alert.labels.items())),
-            alert.status,
-            alert.starts_at,
-            alert.ends_at,
-        ]
-        for alert in notification.alerts
-    )
+    # The alerts in any order: a sum of their digests rather than a digest of them sorted. A
+    # sort of 100,000 alerts is one long call that holds the interpreter lock; the sum is a loop
+    # the event loop's thread can interrupt, and just as linear.
+    alerts = sum(map(_alert_digest, notification.alerts)) % 2**256
     return _digest(
         [
             source,
@@ -38,9 +33,18 @@ def notification_key(notification: AlertmanagerNotification, source: str) -> str
             notification.group_key,
             notification.status,
             notification.truncated_alerts,
+            len(notification.alerts),
             alerts,
         ]
     )
+
+
+def _alert_digest(alert: Alert) -> int:
+    # repr() of a tuple of strings is unambiguous and ASCII-safe for any text (it escapes what
+    # is not printable), and several times cheaper than JSON for 100,000 alerts.
+    identity = alert.fingerprint or repr(sorted(alert.labels.items()))
+    encoded = repr((identity, alert.status, alert.starts_at, alert.ends_at)).encode()
+    return int.from_bytes(hashlib.sha256(encoded).digest())
 
 
 def part_key(notification: str, index: int, message: dict[str, Any]) -> str:

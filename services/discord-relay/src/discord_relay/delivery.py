@@ -14,11 +14,10 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
-from discord_relay.config import SinkKind
 from discord_relay.metrics import Outcome, RelayMetrics
 
 log = logging.getLogger(__name__)
@@ -29,6 +28,7 @@ _sink_log = logging.getLogger("discord_relay.sink")
 _sink_log.setLevel(logging.INFO)
 
 Message = dict[str, Any]
+SinkKind = Literal["discord", "log"]
 
 # Discord says how long to wait; when it does not, this is a polite guess.
 _DEFAULT_RETRY_AFTER = 1.0
@@ -61,6 +61,7 @@ class LogSink:
 
     def __init__(self, metrics: RelayMetrics) -> None:
         self._metrics = metrics
+        metrics.count_from_zero(self.kind)
 
     async def send(self, message: Message, deadline: float) -> None:
         _sink_log.info("discord message (log sink)", extra={"discord_message": message})
@@ -98,6 +99,7 @@ class DiscordSink:
         self._url = httpx.URL(webhook_url).copy_merge_params({"wait": "true"})
         self._policy = policy
         self._metrics = metrics
+        metrics.count_from_zero(self.kind)
         self._client = client or httpx.AsyncClient(
             headers={"User-Agent": "fastdining-discord-relay/0.1"}, follow_redirects=False
         )

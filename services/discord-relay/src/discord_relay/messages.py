@@ -1,9 +1,13 @@
 """Pure: one notification in, the Discord message bodies out, every one within Discord's limits.
 
-One embed per alert. Messages hold at most 10 embeds and 6000 embed characters, so a notification
-with many alerts becomes several messages, each marked "part i/n". Text that does not fit is cut
-and ends with an ellipsis, never dropped; alerts Alertmanager itself left out (`truncatedAlerts`)
-are reported in the first message.
+One embed per alert, for the first `MAX_DETAILED_ALERTS` alerts of a notification. Messages hold
+at most 10 embeds and 6000 embed characters, so a notification with many alerts becomes several
+messages, each marked "part i/n". Text that does not fit is cut and ends with an ellipsis, never
+dropped; alerts Alertmanager itself left out (`truncatedAlerts`) are reported in the first
+message. A larger group (Alertmanager may send thousands of alerts at once) is not posted alert by
+alert, which would keep Discord's rate limits busy for many minutes: the last message sums up the
+rest ("and 19,900 more alert(s) not shown ..., see Alertmanager: <link>"). The work is linear in
+the number of alerts: one pass to count them, then a bounded number of embeds.
 
 Lengths are counted in UTF-16 code units, which is never less than the count of code points:
 whichever Discord counts, a message measured this way fits.
@@ -11,8 +15,10 @@ whichever Discord counts, a message measured this way fits.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 from discord_relay.payloads import (
     Alert,
@@ -33,6 +39,10 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 AUTHOR_NAME_MAX = 256
 USERNAME_MAX = 80
+
+# At most this many alerts are shown one by one (so at most this many messages); the rest are
+# counted in a summary. Documented in the README.
+MAX_DETAILED_ALERTS = 100
 
 # Our own, tighter budgets: with at most five short-named fields of 1024, a 256 title and a
 # 256 footer, an embed's fixed parts stay under 5700, so there is always room for a description.
@@ -97,13 +107,19 @@ def build_messages(
     avatar_url: str | None = None,
 ) -> list[Message]:
     """The Discord message bodies for `notification`, in the order they should be posted."""
-    embeds = [alert_embed(alert, source, notification.receiver) for alert in notification.alerts]
+    shown = notification.alerts[:MAX_DETAILED_ALERTS]
+    embeds = [alert_embed(alert, source, notification.receiver) for alert in shown]
     chunks = pack(embeds)
+    headline = clip(_headline(notification), _HEADLINE_BUDGET)
+    summary = _not_shown(notification, source)
     messages = []
     for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
         message: Message = {
             "username": clip(username, USERNAME_MAX),
-            "content": _content(notification, index, len(chunks)),
+            "content": _content(
+                notification, headline, index, len(chunks), summary if last else None
+            ),
             # Alert text is not ours: it must never ping @everyone or anyone else.
             "allowed_mentions": {"parse": []},
         }
@@ -209,8 +225,14 @@ def _timestamp(alert: Alert) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _content(notification: AlertmanagerNotification, index: int, total: int) -> str:
-    lines = [clip(_headline(notification), _HEADLINE_BUDGET)]
+def _content(
+    notification: AlertmanagerNotification,
+    headline: str,
+    index: int,
+    total: int,
+    summary: str | None,
+) -> str:
+    lines = [headline]
     if total > 1:
         lines[0] += f" (part {index + 1}/{total})"
     if index == 0 and notification.truncated_alerts:
@@ -220,15 +242,60 @@ def _content(notification: AlertmanagerNotification, index: int, total: int) -> 
         )
     if not notification.alerts:
         lines.append("This notification carries no alerts.")
+    if summary:
+        lines.append(summary)
     return clip("\n".join(lines), CONTENT_MAX)
 
 
+def _not_shown(notification: AlertmanagerNotification, source: Source) -> str | None:
+    """What the messages leave out, counted, and where to see all of it; None if nothing."""
+    hidden = notification.alerts[MAX_DETAILED_ALERTS:]
+    if not hidden:
+        return None
+    statuses = Counter(alert.status.lower() for alert in hidden)
+    firing, resolved = statuses.pop("firing", 0), statuses.pop("resolved", 0)
+    parts = [f"{firing:,} firing", f"{resolved:,} resolved"]
+    if statuses:
+        parts.append(f"{statuses.total():,} other")
+    if notification.truncated_alerts:
+        parts.append(f"{notification.truncated_alerts:,} left out by the sender (max_alerts)")
+    total = len(hidden) + notification.truncated_alerts
+    link = _group_url(notification, source)
+    where = f": <{link}>" if link else " for the full list"
+    return (
+        f"📋 And {total:,} more alert(s) not shown ({', '.join(parts)}): the relay details the "
+        f"first {MAX_DETAILED_ALERTS} of a notification. See {_SOURCE_NAMES[source]}{where}"
+    )
+
+
+def _group_url(notification: AlertmanagerNotification, source: Source) -> str:
+    """The sender's page for this group (Alertmanager's alert list filtered to the receiver and
+    the group's labels, as its own default templates link it), or "" without a usable URL."""
+    base = notification.external_url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        return ""
+    if source == "grafana":
+        return f"{base}/alerting/groups"
+    query = {"receiver": notification.receiver} if notification.receiver else {}
+    if notification.group_labels:
+        matchers = ",".join(
+            f'{name}="{_quoted(value)}"' for name, value in notification.group_labels.items()
+        )
+        query["filter"] = "{" + matchers + "}"
+    return f"{base}/#/alerts" + (f"?{urlencode(query, quote_via=quote)}" if query else "")
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _headline(notification: AlertmanagerNotification) -> str:
+    """Counts over the whole notification, computed once per notification: linear."""
     if isinstance(notification, GrafanaNotification) and notification.title.strip():
         return notification.title
     counts = f"[{notification.status.upper()}:{len(notification.alerts)}]"
-    firing = sum(alert.status.lower() == "firing" for alert in notification.alerts)
-    resolved = sum(alert.status.lower() == "resolved" for alert in notification.alerts)
+    statuses = Counter(alert.status.lower() for alert in notification.alerts)
+    firing, resolved = statuses["firing"], statuses["resolved"]
     if firing and resolved:
         counts += f" ({firing} firing, {resolved} resolved)"
     group = " ".join(notification.group_labels.values()) or notification.receiver

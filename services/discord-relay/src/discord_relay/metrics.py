@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -42,6 +42,12 @@ class RelayMetrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20),
             registry=self.registry,
         )
+
+    def count_from_zero(self, sink: str) -> None:
+        """Every outcome of `sink` at 0 from the start: a panel of refusals or timeouts then
+        shows 0 while all is well, rather than no data (a series appears on its first count)."""
+        for outcome in get_args(Outcome):
+            self.discord_requests.labels(sink=sink, outcome=outcome)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

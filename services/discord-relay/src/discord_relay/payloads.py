@@ -2,12 +2,34 @@
 
 Lenient on extra fields (both senders add fields over time, e.g. Alertmanager 0.33's
 `notification_reason`), strict on the shape of the fields we use: a label that is not a string or
-an `alerts` that is not a list is refused with the path of the bad field.
+an `alerts` that is not a list is refused with the path of the bad field. Numbers are strict
+too: both senders are Go programs writing JSON numbers (`truncatedAlerts` a uint64, `orgId` an
+int64, Grafana's `values` float64), so `true` or `"7"` there is a broken sender or template,
+refused rather than read as 1 or 7; the published schema and the relay then agree (JSON
+Schema's integer admits 7.0, so that is read as 7).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
+
+
+def _integral(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# JSON Schema's integer: 7 or 7.0, never true or "7".
+JsonInt = Annotated[StrictInt, BeforeValidator(_integral)]
 
 
 class _Lenient(BaseModel):
@@ -42,11 +64,11 @@ class AlertmanagerNotification(_Lenient):
         default_factory=dict, alias="commonAnnotations"
     )
     external_url: StrictStr = Field(default="", alias="externalURL")
-    truncated_alerts: int = Field(default=0, ge=0, alias="truncatedAlerts")
+    truncated_alerts: JsonInt = Field(default=0, ge=0, alias="truncatedAlerts")
 
 
 class GrafanaAlert(Alert):
-    values: dict[StrictStr, float | None] | None = None
+    values: dict[StrictStr, StrictFloat | None] | None = None
     value_string: StrictStr = Field(default="", alias="valueString")
     dashboard_url: StrictStr = Field(default="", alias="dashboardURL")
     panel_url: StrictStr = Field(default="", alias="panelURL")
@@ -61,4 +83,4 @@ class GrafanaNotification(AlertmanagerNotification):
     title: StrictStr = ""
     state: StrictStr = ""
     message: StrictStr = ""
-    org_id: int | None = Field(default=None, alias="orgId")
+    org_id: JsonInt | None = Field(default=None, alias="orgId")

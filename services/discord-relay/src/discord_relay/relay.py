@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
 
 from discord_relay.dedup import DeliveredParts, notification_key, part_key
 from discord_relay.delivery import DeliveryError, Sink
-from discord_relay.messages import Source, build_messages
+from discord_relay.messages import Message, Source, build_messages
 from discord_relay.metrics import RelayMetrics
 from discord_relay.payloads import AlertmanagerNotification
 
@@ -44,10 +45,9 @@ class Relay:
 
     async def deliver(self, notification: AlertmanagerNotification, source: Source) -> Delivered:
         deadline = time.monotonic() + self.budget_seconds
-        messages = build_messages(
-            notification, source, username=self.username, avatar_url=self.avatar_url
-        )
-        key = notification_key(notification, source)
+        # Linear in the alerts, but a notification may hold 100,000 of them: in a worker thread,
+        # so the event loop (and /healthz with it) keeps answering meanwhile.
+        messages, key = await asyncio.to_thread(self._plan, notification, source)
         sent = skipped = 0
         with self.metrics.delivery_seconds.labels(source=source).time():
             async with self.memory.exclusive(key):
@@ -90,3 +90,12 @@ class Relay:
             },
         )
         return Delivered(messages=len(messages), sent=sent, already_delivered=skipped)
+
+    def _plan(
+        self, notification: AlertmanagerNotification, source: Source
+    ) -> tuple[list[Message], str]:
+        """The messages to post and the notification's identity: pure, CPU only."""
+        messages = build_messages(
+            notification, source, username=self.username, avatar_url=self.avatar_url
+        )
+        return messages, notification_key(notification, source)

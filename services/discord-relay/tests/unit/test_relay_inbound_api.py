@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 from discord_relay.app import create_app
+from discord_relay.metrics import Outcome
 from discord_relay.relay import Relay
 from fastapi.testclient import TestClient
 from testkit.alertmanager import webhook_alert, webhook_payload
@@ -140,7 +141,7 @@ async def test_lone_surrogate_escapes_arrive_as_replacement_characters(
         )
     assert response.status_code == 200, response.text
     [line] = [line for line in capsys.readouterr().out.splitlines() if "discord_message" in line]
-    [embed] = json.loads(line)["discord_message"]["embeds"]
+    [embed] = json.loads(line)["fields"]["discord_message"]["embeds"]
     assert embed["title"] == "[FIRING] Disk\ufffdFull"
     assert embed["description"] == "x\ufffdy \ufffd-\ufffd 😀"
 
@@ -195,6 +196,14 @@ async def test_metrics_count_notifications_by_source_and_answer(client: httpx.As
     assert 'discord_relay_notifications_total{code="422",source="grafana"} 1.0' in text
     assert 'discord_relay_discord_requests_total{outcome="ok",sink="log"} 2.0' in text
     assert "discord_relay_delivery_seconds_count" in text
+
+
+async def test_every_outcome_of_the_sink_is_exported_from_zero(client: httpx.AsyncClient) -> None:
+    """A refusals panel shows 0 before the first refusal, not "no data"."""
+    text = (await client.get("/metrics")).text
+    for outcome in get_args(Outcome):
+        assert f'discord_relay_discord_requests_total{{outcome="{outcome}",sink="log"}} 0.0' in text
+    assert 'sink="discord"' not in text
 
 
 async def _injected_fault(*args: object) -> None:

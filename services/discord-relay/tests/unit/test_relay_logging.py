@@ -1,17 +1,22 @@
-"""Logs are JSON lines and never carry the webhook URL, its token, or the bearer token."""
+"""The relay's logs never carry the webhook URL, its token, or the bearer token.
+
+The line's shape and the redaction mechanism are fdc_logging's (libs/fdc-logging/tests); here,
+what the relay hands it: its secrets, its HTTP client's request lines, its log sink.
+"""
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import fdc_logging
 import httpx
 import pytest
-from discord_relay.logging import REDACTED, configure_logging
+from fdc_logging import REDACTED
 from testkit.alertmanager import webhook_alert, webhook_payload
+from testkit.logs import json_lines, with_field
 
 URL = "https://discord.com/api/webhooks/123/TOKEN-abc"
 SECRETS = [URL, "TOKEN-abc", 'bearer-"quoted"-token']
@@ -20,22 +25,9 @@ SECRETS = [URL, "TOKEN-abc", 'bearer-"quoted"-token']
 @pytest.fixture
 def stream() -> io.StringIO:
     out = io.StringIO()
-    configure_logging(SECRETS, "DEBUG", stream=out)
+    fdc_logging.configure("DEBUG", secrets=SECRETS, stream=out)
     yield out
-    configure_logging([], "WARNING")
-
-
-def lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
-def test_each_record_is_one_json_object_with_its_extra_fields(stream: io.StringIO) -> None:
-    logging.getLogger("discord_relay.test").info("hello %s", "world", extra={"parts": 3})
-    [entry] = lines(stream)
-    assert entry["message"] == "hello world"
-    assert entry["level"] == "info"
-    assert entry["parts"] == 3
-    assert entry["logger"] == "discord_relay.test"
+    fdc_logging.configure("WARNING")
 
 
 def test_secrets_are_redacted_wherever_they_appear(stream: io.StringIO) -> None:
@@ -53,13 +45,7 @@ def test_secrets_are_redacted_wherever_they_appear(stream: io.StringIO) -> None:
     assert "TOKEN-abc" not in text
     assert "quoted" not in text
     assert text.count(REDACTED) >= 5
-    assert len(lines(stream)) == 5
-
-
-def test_configuring_twice_keeps_one_handler(stream: io.StringIO) -> None:
-    configure_logging(SECRETS, "INFO", stream=stream)
-    logging.getLogger("discord_relay.test").info("once")
-    assert len(lines(stream)) == 1
+    assert len(json_lines(text)) == 5
 
 
 async def test_log_sink_messages_are_written_at_any_log_level(
@@ -76,9 +62,9 @@ async def test_log_sink_messages_are_written_at_any_log_level(
             "/alertmanager", json=payload, headers={"Authorization": "Bearer TOKEN-abc"}
         )
     assert response.json()["sent"] == 1
-    entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    entries = json_lines(capsys.readouterr().out)
     assert "notification delivered" not in [entry["message"] for entry in entries], "WARNING"
-    [sink] = [entry for entry in entries if "discord_message" in entry]
-    [embed] = sink["discord_message"]["embeds"]
+    [sink] = with_field(entries, "discord_message")
+    [embed] = sink["embeds"]
     assert embed["title"] == "[FIRING] QuietLevel"
     assert embed["description"] == REDACTED, "still through the redacting handler"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +10,10 @@ import httpx
 import pytest
 from testkit.alertmanager import webhook_alert, webhook_payload
 from testkit.discord import Standin, run_relay
+from testkit.logs import json_lines, with_field
 from testkit.processes import LOOPBACK, free_port
 
 pytestmark = pytest.mark.integration
-
-
-def json_lines(log: str) -> list[dict]:
-    return [json.loads(line) for line in log.splitlines() if line.startswith("{")]
 
 
 def test_without_a_webhook_it_runs_in_log_sink_mode_and_says_so(tmp_path: Path) -> None:
@@ -30,14 +26,13 @@ def test_without_a_webhook_it_runs_in_log_sink_mode_and_says_so(tmp_path: Path) 
         refused = httpx.post(f"{relay.base_url}/grafana", content=b"x")
         assert refused.status_code == 415
         log = relay.log()
-    lines = json_lines(log)
-    assert len(lines) == len(log.strip().splitlines()), "every line of output is JSON"
+    lines = json_lines(log)  # every line of output is one JSON object of the shared shape
     [start] = [line for line in lines if "log sink mode" in line["message"]]
     assert start["level"] == "warning"
-    [message] = [line["discord_message"] for line in lines if "discord_message" in line]
+    [message] = with_field(lines, "discord_message")
     assert message["embeds"][0]["title"] == "[FIRING] DiskFull"
     [refusal] = [line for line in lines if line["message"] == "notification refused"]
-    assert (refusal["status"], refusal["path"]) == (415, "/grafana")
+    assert (refusal["fields"]["status"], refusal["fields"]["path"]) == (415, "/grafana")
     assert not [line for line in lines if line["logger"] == "uvicorn.access"], "probes stay quiet"
 
 

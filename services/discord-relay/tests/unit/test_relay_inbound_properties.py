@@ -9,16 +9,17 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import fdc_logging
 import pytest
 from discord_relay.app import create_app
 from discord_relay.config import Settings
-from discord_relay.logging import configure_logging
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from testkit.alertmanager import webhook_alert, webhook_payload
 from testkit.discord import validate_message
+from testkit.logs import json_lines, with_field
 
 TOKEN = "property-token"
 LIMIT = 32 * 1024
@@ -175,11 +176,9 @@ def post_to_a_new_relay(path: str, body: bytes) -> tuple[Any, list[dict[str, Any
     with TestClient(create_app(RELAY_SETTINGS), raise_server_exceptions=False) as client:
         # The relay's handler, pointed at a buffer, at a level that hides every diagnostic:
         # the log sink's lines must come through all the same.
-        configure_logging([TOKEN], "ERROR", stream=out)
+        fdc_logging.configure("ERROR", secrets=[TOKEN], stream=out)
         response = post(client, path, body, AUTH)
-    # One line per "\n": JSON text may hold other line breaks (U+0085, U+2028) as they are.
-    lines = [json.loads(line) for line in out.getvalue().split("\n") if line]
-    return response, [line["discord_message"] for line in lines if "discord_message" in line]
+    return response, with_field(json_lines(out.getvalue()), "discord_message")
 
 
 def as_relayed(text: str) -> str:

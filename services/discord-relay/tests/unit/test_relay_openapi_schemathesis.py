@@ -1,0 +1,58 @@
+"""Schemathesis against the relay's own OpenAPI spec, in-process (ASGI), log sink mode.
+
+Every operation gets bodies generated from the published schemas, valid ones and (negative mode)
+ones that break them; every answer must be no server error, a documented status, of the
+documented media type, and conform to the documented response schema; what the schema admits is
+relayed (200), what it does not is refused (4xx). Bounded: a fixed number
+of examples per operation, derandomized, so CI is deterministic and quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from discord_relay.app import create_app
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+APP = create_app()  # settings read at start-up, below, from a cleaned environment
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _started(no_relay_settings_for_the_module: None) -> Iterator[None]:
+    """The app's lifespan (settings, sink, relay) runs once; schemathesis then calls the app."""
+    with TestClient(APP):
+        yield
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_relay_operation_answers_as_its_spec_says(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS)
