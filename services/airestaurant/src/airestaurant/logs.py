@@ -1,60 +1,34 @@
-"""One JSON object a line on stdout, for Django's loggers and gunicorn's alike.
+"""Django's and gunicorn's logging: every logger to stdout in fdc_logging's JSON line shape.
 
 Kubernetes collects stdout; a JSON line keeps the message, level and request fields apart
-without a parser per format.
+without a parser per format, and is the same shape as every other fastdining process writes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-# The attributes every LogRecord has; anything else on a record came from `extra=`.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+from fdc_logging import JsonLineFormatter
+
+# Django's request loggers attach the request object (its repr is noise) and the server's own
+# timestamp (the line has one).
+_DJANGO_OBJECTS = ("request", "server_time")
 
 
-class JsonFormatter(logging.Formatter):
-    """A record as `{"time", "level", "logger", "message", ...extra, "exception"?}`."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(self.fields(record), default=str, ensure_ascii=False)
-
-    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            # Django's request logger attaches the request object; its repr is noise.
-            if key not in _RECORD_ATTRIBUTES and key != "request":
-                fields[key] = value
-        if record.exc_info:
-            fields["exception"] = self.formatException(record.exc_info)
-        return fields
-
-
-class GunicornAccessJsonFormatter(JsonFormatter):
+class GunicornAccessFormatter(JsonLineFormatter):
     """gunicorn's access records, whose args are its atoms (`h`, `m`, `U`, `s`, ...).
 
     The query string is left out: a log line needs the route, not what users searched for.
     """
 
+    def message(self, record: logging.LogRecord) -> str:
+        return "request"
+
     def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         atoms = record.args if isinstance(record.args, Mapping) else {}
         return {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": "request",
             "remote": atoms.get("h"),
             "method": atoms.get("m"),
             "path": atoms.get("U"),
@@ -81,7 +55,7 @@ def django_logging(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {"json": {"()": JsonLineFormatter, "ignore": _DJANGO_OBJECTS}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
@@ -107,8 +81,8 @@ def gunicorn_logging(level: str, *, access_log: bool = True) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "json": {"()": JsonFormatter},
-            "access": {"()": GunicornAccessJsonFormatter},
+            "json": {"()": JsonLineFormatter},
+            "access": {"()": GunicornAccessFormatter},
         },
         "handlers": {
             "console": {

@@ -33,13 +33,10 @@ _DJANGO_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
-# Before runs first and After last, so their timings cover every other middleware and the view.
+# Ours, not django-prometheus' Before/After pair: it records only the two request families the
+# rules read (request_metrics.py). Last, where After was: its latency covers the view.
 MIDDLEWARE = (
-    [
-        "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        *_DJANGO_MIDDLEWARE,
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
-    ]
+    [*_DJANGO_MIDDLEWARE, "airestaurant.request_metrics.RequestMetricsMiddleware"]
     if METRICS_ENABLED
     else _DJANGO_MIDDLEWARE
 )

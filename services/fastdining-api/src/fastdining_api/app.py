@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import fdc_logging
 from fastapi import FastAPI
 
 from fastdining_api.config import Settings, load_settings
@@ -11,7 +15,14 @@ from fastdining_api.routers import ops, recommendations
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(title="FastDining API", version="0.1.0")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # JSON lines from here on, the server's own lines included, however uvicorn was started.
+        fdc_logging.configure(settings.log_level)
+        yield
+
+    app = FastAPI(title="FastDining API", version="0.1.0", lifespan=lifespan)
     app.include_router(ops.router)
     app.include_router(recommendations.router)
     if settings.metrics_enabled:

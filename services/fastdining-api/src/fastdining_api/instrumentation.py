@@ -1,5 +1,11 @@
 """Prometheus instrumentation: request count, latency and in-progress, served at /metrics.
 
+prometheus-fastapi-instrumentator names and defines the request metrics (`metrics.requests`,
+`metrics.latency`), resolves the `handler` label (`routing.get_route_name`) and serves
+/metrics (`Instrumentator.expose`). Recording each request is ours, in one middleware: the
+instrumentator's own middleware spends more per request than the app does on /ping (the
+profile and the upstream fix are in the README, "Instrumentation overhead").
+
 Each app gets its own registry, so building several apps in one process (tests, the
 benchmark) neither collides nor silently drops metrics, which is what prometheus_client's
 global registry does once a second app registers the same names.
@@ -7,28 +13,55 @@ global registry does once a second app registers the same names.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any
+from timeit import default_timer
+from typing import NamedTuple
 
 from fastapi import FastAPI
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     Gauge,
     GCCollector,
+    Histogram,
     PlatformCollector,
     ProcessCollector,
 )
+from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
-from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastdining_api.config import LATENCY_BUCKETS, Settings
 
 # The instrumentator's label for requests that match no route.
 UNMATCHED_HANDLER = "none"
+
+
+class AppRegistry(CollectorRegistry):
+    """The app's own registry, which also tells which collectors a call registered in it: the
+    instrumentator defines the request metrics but hands back only closures over them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._registered: list[Collector] = []
+
+    def register(self, collector: Collector) -> None:
+        super().register(collector)
+        self._registered.append(collector)
+
+    def registered_by(self, make: Callable[[], object]) -> list[Collector]:
+        before = len(self._registered)
+        make()
+        return self._registered[before:]
+
+
+class RequestMetrics(NamedTuple):
+    """The two request metrics the SLO presets read, as the instrumentator defines them."""
+
+    requests: Counter  # http_requests_total{handler,method,status}
+    latency: Histogram  # http_request_duration_seconds{handler,method}
 
 
 class RouteNames:
@@ -59,36 +92,36 @@ class RouteNames:
         return self.route(scope) or UNMATCHED_HANDLER
 
 
-class RequestMetricsMiddleware(PrometheusInstrumentatorMiddleware):
-    """The instrumentator's middleware, resolving routes through `RouteNames`: same labels,
-    one route walk per distinct path instead of one per request."""
+class RequestMetricsMiddleware:
+    """Records every request but the metrics endpoint's, in one ASGI layer: in progress, then
+    counted and timed, labelled as the instrumentator's middleware labels them (`handler` the
+    route template or `none`, `status` grouped to `2xx`, 500 when the app raised).
 
-    def __init__(self, app: ASGIApp, *, route_names: RouteNames, **options: Any) -> None:
-        super().__init__(app, **options)
-        self.route_names = route_names
+    Per request it spends a few dictionary lookups: the route template (`RouteNames`) and each
+    metric's labelled child are resolved once per distinct label set, not per request. The
+    label sets are the metrics' own, so these caches grow no further than the metrics do.
 
-    def _get_handler(self, request: Request) -> tuple[str, bool]:
-        # The upstream contract: (template, True), or (raw path, False) when nothing matched.
-        route = self.route_names.route(request.scope)
-        return (route, True) if route is not None else (request.url.path, False)
-
-
-class InProgressMiddleware:
-    """Tracks `http_requests_inprogress{handler,method}` in the app's own registry.
-
-    The instrumentator's in-progress gauge ignores the registry it is given and always
-    registers in the global one (upstream trallnag/prometheus-fastapi-instrumentator#317), so
-    it would be missing from our /metrics and would crash a second app in the same process.
-    Handlers are named exactly as the instrumentator names them, with its own route lookup.
+    The in-progress gauge is ours because the instrumentator's ignores the registry it is
+    given and always registers in the global one (upstream
+    trallnag/prometheus-fastapi-instrumentator#317): it would be missing from our /metrics and
+    would crash a second app in the same process.
     """
 
     def __init__(
-        self, app: ASGIApp, *, gauge: Gauge, excluded_handler: str, route_names: RouteNames
+        self,
+        app: ASGIApp,
+        *,
+        request_metrics: RequestMetrics,
+        in_progress: Gauge,
+        excluded_handler: str,
+        route_names: RouteNames,
     ) -> None:
         self.app = app
-        self.gauge = gauge
         self.excluded_handler = excluded_handler
         self.route_names = route_names
+        self._metrics = request_metrics
+        self._in_progress = in_progress
+        self._series: dict[tuple[str, str], _Series] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,65 +131,109 @@ class InProgressMiddleware:
         if handler == self.excluded_handler:
             await self.app(scope, receive, send)
             return
-        in_progress = self.gauge.labels(handler=handler, method=scope["method"])
-        in_progress.inc()
+        method = scope["method"]
+        series = self._series.get((handler, method)) or self._new_series(handler, method)
+        status = 500  # what the client gets when the app raises before answering
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = default_timer()
+        series.in_progress.inc()
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_with_status)
         finally:
-            in_progress.dec()
+            duration = max(default_timer() - started, 0.0)
+            series.in_progress.dec()
+            series.requests(status).inc()
+            series.latency.observe(duration)
+
+    def _new_series(self, handler: str, method: str) -> _Series:
+        # By name: a label the instrumentator named differently fails here, at once.
+        made = _Series(
+            handler,
+            method,
+            self._metrics.requests,
+            self._in_progress.labels(handler=handler, method=method),
+            self._metrics.latency.labels(handler=handler, method=method),
+        )
+        self._series[(handler, method)] = made
+        return made
 
 
-def request_metrics(registry: CollectorRegistry) -> list[Callable[[metrics.Info], None]]:
-    """The two request metrics the SLO presets read, and nothing else.
+class _Series:
+    """One handler and method's labelled children, resolved once for all its requests."""
+
+    def __init__(
+        self, handler: str, method: str, requests: Counter, in_progress: Gauge, latency: Histogram
+    ) -> None:
+        self._handler = handler
+        self._method = method
+        self._requests = requests
+        self.in_progress = in_progress
+        self.latency = latency
+        self._by_status: dict[int, Counter] = {}
+
+    def requests(self, status: int) -> Counter:
+        """The `http_requests_total` child of an answer's status, grouped (`2xx`)."""
+        child = self._by_status.get(status)
+        if child is None:
+            grouped = f"{str(status)[0]}xx"
+            child = self._requests.labels(
+                handler=self._handler, method=self._method, status=grouped
+            )
+            self._by_status[status] = child
+        return child
+
+
+def request_metrics(registry: AppRegistry) -> RequestMetrics:
+    """The two request metrics the SLO presets read, and nothing else, in `registry`.
 
     Not metrics.default(): its request/response size summaries and unlabelled high-resolution
-    histogram are read by no rule or dashboard, yet cost about 30% of the per-request
-    overhead (bench/bench_fastapi_overhead.py). The seed's bug came from stacking the two:
+    histogram are read by no rule or dashboard. The seed's bug came from stacking the two:
     default() registers `http_request_duration_seconds` with buckets 0.1/0.5/1 first, and the
     later latency(buckets=...) hits "duplicated timeseries" and is silently dropped.
     """
     made = {
-        "requests": metrics.requests(registry=registry),
-        "latency": metrics.latency(
-            buckets=LATENCY_BUCKETS, should_include_status=False, registry=registry
+        "requests": registry.registered_by(lambda: metrics.requests(registry=registry)),
+        "latency": registry.registered_by(
+            lambda: metrics.latency(
+                buckets=LATENCY_BUCKETS, should_include_status=False, registry=registry
+            )
         ),
     }
     # The instrumentator returns None instead of raising when a name is already registered.
-    missing = [name for name, instrumentation in made.items() if instrumentation is None]
+    missing = [name for name, collectors in made.items() if not collectors]
     if missing:
         raise RuntimeError(f"request metrics already registered, not instrumented: {missing}")
-    return [instrumentation for instrumentation in made.values() if instrumentation]
+    [requests], [latency] = made["requests"], made["latency"]
+    if not isinstance(requests, Counter) or not isinstance(latency, Histogram):
+        raise TypeError(f"unexpected request metrics: {requests!r}, {latency!r}")
+    return RequestMetrics(requests, latency)
 
 
 def instrument(app: FastAPI, settings: Settings) -> CollectorRegistry:
     """Add request metrics to `app`, serve them at `settings.metrics_path`; return the registry."""
-    registry = CollectorRegistry()
+    registry = AppRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    route_names = RouteNames()
-    app.add_middleware(
-        RequestMetricsMiddleware,
-        route_names=route_names,
-        should_group_status_codes=True,
-        should_ignore_untemplated=False,
-        should_group_untemplated=True,
-        excluded_handlers=[f"^{re.escape(settings.metrics_path)}$"],
-        instrumentations=request_metrics(registry),
-        registry=registry,
-    )
     Instrumentator(registry=registry).expose(
         app, endpoint=settings.metrics_path, include_in_schema=False
     )
-    gauge = Gauge(
+    in_progress = Gauge(
         "http_requests_inprogress",
         "Number of HTTP requests in progress.",
         ("handler", "method"),
         registry=registry,
     )
     app.add_middleware(
-        InProgressMiddleware,
-        gauge=gauge,
+        RequestMetricsMiddleware,
+        request_metrics=request_metrics(registry),
+        in_progress=in_progress,
         excluded_handler=settings.metrics_path,
-        route_names=route_names,
+        route_names=RouteNames(),
     )
     return registry

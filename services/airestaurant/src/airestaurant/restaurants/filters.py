@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from airestaurant.restaurants.models import (
+    DB_INTEGER_MAX,
     MAX_PRICE_LEVEL,
     MAX_RATING,
     MIN_PRICE_LEVEL,
@@ -33,7 +34,7 @@ class RestaurantFilterForm(forms.Form):
         min_value=MIN_PRICE_LEVEL, max_value=MAX_PRICE_LEVEL, required=False
     )
     limit = forms.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
-    offset = forms.IntegerField(min_value=0, required=False)
+    offset = forms.IntegerField(min_value=0, max_value=DB_INTEGER_MAX, required=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ MIN_RATING = Decimal("0.0")
 MAX_RATING = Decimal("5.0")
 MIN_PRICE_LEVEL = 1
 MAX_PRICE_LEVEL = 4
+# The largest integer every supported database holds in a query: SQLite's INTEGER and
+# PostgreSQL's bigint (ids here are BigAutoField; LIMIT and OFFSET take a bigint). A number past
+# it is refused as a bad parameter (400), never sent to the database (a 500 there).
+DB_INTEGER_MAX = 2**63 - 1
 
 
 class Cuisine(models.TextChoices):

@@ -9,11 +9,11 @@ from fastdining_api.app import create_app
 from fastdining_api.config import Settings
 from fastdining_api.instrumentation import (
     UNMATCHED_HANDLER,
+    AppRegistry,
     RouteNames,
     instrument,
     request_metrics,
 )
-from prometheus_client import CollectorRegistry
 from sloalert.exporters import (
     FASTAPI_FAMILIES,
     FASTAPI_INPROGRESS,
@@ -115,7 +115,7 @@ def test_a_custom_metrics_path_moves_the_endpoint():
 
 def test_request_metrics_refuse_to_be_silently_dropped():
     # The seed's failure: a second registration of the same name returned None and was ignored.
-    registry = CollectorRegistry()
+    registry = AppRegistry()
     assert len(request_metrics(registry)) == 2
     with pytest.raises(RuntimeError, match="already registered"):
         request_metrics(registry)

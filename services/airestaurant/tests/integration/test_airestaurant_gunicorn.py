@@ -6,7 +6,6 @@ exactly the catalogue's labels and buckets.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from testkit.airestaurant_server import (
     prepare_database,
     serve_airestaurant,
 )
+from testkit.logs import json_lines
 from testkit.processes import RunningServer, free_port
 from testkit.scrape import assert_family, samples_named, scrape, total
 
@@ -110,9 +110,8 @@ def test_metrics_requests_carry_the_view_name_the_rules_exclude(server: RunningS
 
 def test_every_log_line_is_json_and_requests_are_logged(server: RunningServer) -> None:
     assert httpx.get(f"{server.base_url}/boom/", timeout=10).status_code == 500
-    lines = [line for line in server.log().splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]
-    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    records = json_lines(server.log())  # every line in the shared JSON shape
+    access = [r["fields"] for r in records if r["logger"] == "gunicorn.access"]
     assert {"method": "GET", "path": "/boom/", "status": 500}.items() <= access[-1].items()
     assert any(
         r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records

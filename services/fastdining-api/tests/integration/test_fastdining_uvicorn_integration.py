@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from sloalert.exporters import (
     FASTAPI_REQUESTS,
     FASTAPI_UNMATCHED_HANDLER,
 )
+from testkit.logs import json_lines
 from testkit.processes import LOOPBACK, RunningServer, free_port, run_server
 from testkit.scrape import assert_family, samples_named, scrape, total
 
@@ -105,3 +107,21 @@ def test_python_m_serves_on_the_configured_host_and_port(tmp_path: Path):
     with serve(command, tmp_path / "python-m.log", env, port=port) as running:
         assert httpx.get(f"{running.base_url}/ping", timeout=5.0).text == "pong"
         assert httpx.get(f"{running.base_url}/metrics", timeout=5.0).status_code == 200
+        lines = json_lines(running.log())  # every line of output in the shared JSON shape
+    assert any(line["message"].startswith("Uvicorn running on") for line in lines)
+    assert any('"GET /ping HTTP/1.1" 200' in line["message"] for line in lines)
+
+
+def test_python_m_refuses_a_bad_setting_in_one_json_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "fastdining_api"],
+        env={"PATH": "/usr/bin:/bin", "FASTDINING_PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    [refusal] = json_lines(result.stdout + result.stderr)
+    assert refusal["level"] == "critical"
+    assert "FASTDINING_PORT" in refusal["fields"]["problems"]

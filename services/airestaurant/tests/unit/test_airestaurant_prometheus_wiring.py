@@ -1,4 +1,5 @@
-"""django-prometheus is wired in fully, with the buckets the alert rules rely on."""
+"""django-prometheus is wired in (request metrics, DB and cache backends, /metrics), with the
+buckets the alert rules rely on."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def test_django_prometheus_reads_our_buckets() -> None:
     assert django_prometheus.conf.PROMETHEUS_LATENCY_BUCKETS == DJANGO_LATENCY_BUCKETS
 
 
-def test_the_metrics_middlewares_wrap_every_other_middleware() -> None:
-    assert settings.MIDDLEWARE[0] == "django_prometheus.middleware.PrometheusBeforeMiddleware"
-    assert settings.MIDDLEWARE[-1] == "django_prometheus.middleware.PrometheusAfterMiddleware"
+def test_our_request_middleware_runs_last_in_place_of_the_librarys() -> None:
+    assert settings.MIDDLEWARE[-1] == "airestaurant.request_metrics.RequestMetricsMiddleware"
+    assert not [name for name in settings.MIDDLEWARE if name.startswith("django_prometheus")]
     assert "django_prometheus" in settings.INSTALLED_APPS
 
 
