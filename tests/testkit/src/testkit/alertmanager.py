@@ -40,6 +40,16 @@ class RunningAlertmanager:
                 f"Alertmanager refused the alerts: {response.status_code} {response.text}"
             )
 
+    def alerts(self, **labels: str) -> list[dict[str, Any]]:
+        """Alerts Alertmanager holds whose labels include `labels`, with their status
+        (`state`: active, suppressed, unprocessed; `inhibitedBy`, `silencedBy`)."""
+        filters = [f'{name}="{value}"' for name, value in labels.items()]
+        response = httpx.get(
+            f"{self.base_url}/api/v2/alerts", params={"filter": filters}, timeout=10
+        )
+        response.raise_for_status()
+        return list(response.json())
+
     def log(self) -> str:
         return self.server.log()
 
@@ -99,9 +109,11 @@ def _launcher(binary: Path) -> list[str]:
 
 
 @contextmanager
-def run_alertmanager(tmp_path: Path, config: Mapping[str, Any]) -> Iterator[RunningAlertmanager]:
+def run_alertmanager(
+    tmp_path: Path, config: Mapping[str, Any], *, port: int | None = None
+) -> Iterator[RunningAlertmanager]:
     binary = require_tool("alertmanager")
-    port = free_port()
+    port = port or free_port()
     workdir = tmp_path / f"alertmanager-{port}"
     (workdir / "data").mkdir(parents=True)
     config_file = workdir / "alertmanager.yml"

@@ -16,17 +16,15 @@ import base64
 import os
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import yaml
 
 from testkit.kube import kubectl, unique_name
-from testkit.processes import LOOPBACK, free_port, run_server, stop
+from testkit.processes import LOOPBACK, free_port, run_server
 from testkit.tools import require_tool
 
 SERVER_TOOL = "test-apiserver"
@@ -296,44 +294,19 @@ def _run_server(
         # Admission plugins, priority and fairness, delegated authentication and authorization
         # default to off in test-apiserver (tests/apiserver/main.go): they need a kube-apiserver.
     ]
-    log_path = workdir / "test-apiserver.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
-        )
-        try:
-            _wait_ready(f"{url}/readyz", pki, process, log_path, timeout)
-            yield url
-        finally:
-            stop(process)
-
-
-def _wait_ready(
-    url: str, pki: Pki, process: subprocess.Popen[bytes], log_path: Path, timeout: float
-) -> None:
-    """Poll /readyz (every post-start hook done, CRD informer synced) with the client cert."""
-    context = ssl.create_default_context(cafile=str(pki.ca_cert))
-    context.load_cert_chain(pki.client_cert, pki.client_key)
-    deadline = time.monotonic() + timeout
-    last = "no answer yet"
-    with httpx.Client(verify=context, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"test-apiserver exited with {process.returncode} before it was ready:\n"
-                    f"{log_path.read_text(errors='replace')}"
-                )
-            try:
-                response = client.get(url)
-                if response.status_code == httpx.codes.OK:
-                    return
-                last = f"HTTP {response.status_code}: {response.text[-500:]}"
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            time.sleep(0.1)
-    raise TimeoutError(
-        f"{url} not ready after {timeout}s ({last}):\n{log_path.read_text(errors='replace')}"
-    )
+    # /readyz answers 500 until every post-start hook is done and the CRD informer has synced.
+    client = ssl.create_default_context(cafile=str(pki.ca_cert))
+    client.load_cert_chain(pki.client_cert, pki.client_key)
+    with run_server(
+        command,
+        ready_url=f"{url}/readyz",
+        base_url=url,
+        log_path=workdir / "test-apiserver.log",
+        cwd=workdir,
+        timeout=timeout,
+        verify=client,
+    ):
+        yield url
 
 
 def _kubeconfig(server: str, pki: Pki) -> dict[str, object]:

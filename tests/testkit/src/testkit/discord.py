@@ -37,6 +37,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -481,6 +482,20 @@ def run_discord_standin(tmp_path: Path) -> Iterator[Standin]:
 def message_text(record: dict[str, Any]) -> str:
     """All of an accepted message as one string, to search for an alert's name."""
     return json.dumps(record["body"], ensure_ascii=False)
+
+
+# pytest fixtures: a conftest imports both to share one stand-in process per session.
+@pytest.fixture(scope="session")
+def discord_standin_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standin]:
+    with run_discord_standin(tmp_path_factory.mktemp("standin")) as standin:
+        yield standin
+
+
+@pytest.fixture
+def standin(discord_standin_process: Standin) -> Standin:
+    """The Discord stand-in (a real uvicorn process shared by the session), reset for this test."""
+    discord_standin_process.reset()
+    return discord_standin_process
 
 
 @contextmanager

@@ -48,10 +48,14 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
-def wait_for(check: Callable[[], T | None], *, what: str, timeout: float = 30.0) -> T:
-    """Call `check` until it returns something truthy and return that; fail after `timeout` s.
+def wait_for(
+    check: Callable[[], T | None], *, what: str, timeout: float = 30.0, interval: float = 0.1
+) -> T:
+    """Call `check` until it returns something truthy and return that.
 
     For state that a controller (kopf, the API server's own) reaches some time after a request.
+    `check` always gets one last call after the deadline, so a slow one is not cut short; then
+    TimeoutError names `what` and the last thing `check` returned.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -59,5 +63,5 @@ def wait_for(check: Callable[[], T | None], *, what: str, timeout: float = 30.0)
         if result:
             return result
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not after {timeout} s")
-        time.sleep(0.1)
+            raise TimeoutError(f"{what}: not after {timeout} s (last: {result!r})")
+        time.sleep(interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,25 +35,35 @@ class RunningServer:
 
 
 def wait_until_ready(
-    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0
+    url: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout: float = 30.0,
+    *,
+    verify: ssl.SSLContext | bool = True,
 ) -> None:
-    """Poll `url` until it answers below 500; fail early with the log if the process dies."""
+    """Poll `url` until it answers below 500; fail early with the log if the process dies.
+
+    `verify`: how to check the server's certificate (and which client certificate to show).
+    """
     deadline = time.monotonic() + timeout
     last_error = "no attempt"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"process exited with {process.returncode} before {url} was ready:\n"
-                f"{log_path.read_text(errors='replace')}"
-            )
-        try:
-            response = httpx.get(url, timeout=1.0)
-            if response.status_code < 500:
-                return
-            last_error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            last_error = repr(exc)
-        time.sleep(0.1)
+    with httpx.Client(verify=verify, timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                program = Path(str(process.args[0])).name  # type: ignore[index]
+                raise RuntimeError(
+                    f"{program} exited with {process.returncode} before it was ready ({url}):\n"
+                    f"{log_path.read_text(errors='replace')}"
+                )
+            try:
+                response = client.get(url)
+                if response.status_code < 500:
+                    return
+                last_error = f"HTTP {response.status_code}: {response.text[-500:]}"
+            except httpx.HTTPError as exc:
+                last_error = repr(exc)
+            time.sleep(0.1)
     raise TimeoutError(
         f"{url} not ready after {timeout}s ({last_error}):\n{log_path.read_text(errors='replace')}"
     )
@@ -68,6 +79,7 @@ def run_server(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 30.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> Iterator[RunningServer]:
     """Start `command`, wait for `ready_url`, yield, then terminate (kill after 10 s)."""
     full_env = {**os.environ, **(env or {})}
@@ -81,7 +93,7 @@ def run_server(
             cwd=cwd,
         )
         try:
-            wait_until_ready(ready_url, process, log_path, timeout)
+            wait_until_ready(ready_url, process, log_path, timeout, verify=verify)
             yield RunningServer(process=process, base_url=base_url, log_path=log_path)
         finally:
             stop(process)

@@ -8,6 +8,8 @@ verdict and output come back. Series values use promtool's expanding notation: `
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,22 +69,69 @@ def run_rule_tests(
     workdir: Path,
     *,
     evaluation_interval: str = "1m",
+    group_eval_order: Sequence[str] = (),
 ) -> Result:
-    """Write `rule_file` and a test file for `tests` into `workdir`, run `promtool test rules`."""
+    """Write `rule_file` and a test file for `tests` into `workdir`, run `promtool test rules`.
+
+    promtool evaluates the groups of one timestamp in no fixed order unless `group_eval_order`
+    names them: give it when a group reads another's recordings of the same evaluation.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "rules.yaml").write_text(yaml.safe_dump(dict(rule_file), sort_keys=False))
     test_file = workdir / "tests.yaml"
-    test_file.write_text(
-        yaml.safe_dump(
-            {
-                "rule_files": ["rules.yaml"],
-                "evaluation_interval": evaluation_interval,
-                "tests": [dict(test) for test in tests],
-            },
-            sort_keys=False,
-        )
-    )
+    content: dict[str, Any] = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": evaluation_interval,
+    }
+    if group_eval_order:
+        content["group_eval_order"] = list(group_eval_order)
+    content["tests"] = [dict(test) for test in tests]
+    test_file.write_text(yaml.safe_dump(content, sort_keys=False))
     return run(binary, "test", "rules", test_file.name, cwd=workdir)
+
+
+# What promtool prints for a failed promql_expr_test: the expression (Go-quoted), then got.
+_FAILED_EXPR = re.compile(
+    r'^\s*expr: (?P<expr>".*"), time: .*\n\s*exp: .*\n\s*got: (?P<got>.*)$', re.M
+)
+_GOT_VALUE = re.compile(r"\} ([-+]?(?:[0-9.]+(?:[eE][-+]?[0-9]+)?|NaN|Inf))(?:, |$)")
+
+
+def ask(
+    binary: Path,
+    rule_file: Mapping[str, Any],
+    test_group: Mapping[str, Any],
+    exprs: Sequence[str],
+    eval_time: str,
+    workdir: Path,
+    *,
+    evaluation_interval: str = "1m",
+    group_eval_order: Sequence[str] = (),
+) -> dict[str, list[float]]:
+    """The values of `exprs` at `eval_time` after promtool evaluated the rules on `test_group`
+    (its interval and input_series): one float per series, an empty list for no sample.
+
+    promtool only compares: each expression is tested against no samples, and its values are
+    read from what promtool reports getting. The expressions must differ from one another.
+    """
+    if len(set(exprs)) != len(exprs):
+        raise ValueError("ask() tells answers apart by their expression: make them differ")
+    tests = [expr_test(expr, eval_time) for expr in exprs]
+    result = run_rule_tests(
+        binary,
+        rule_file,
+        [{**test_group, "promql_expr_test": tests}],
+        workdir,
+        evaluation_interval=evaluation_interval,
+        group_eval_order=group_eval_order,
+    )
+    answers: dict[str, list[float]] = {expr: [] for expr in exprs}
+    for failed in _FAILED_EXPR.finditer(result.output):
+        expr = json.loads(failed["expr"])
+        answers[expr] = [float(value) for value in _GOT_VALUE.findall(failed["got"])]
+    if not result.passed and not any(answers.values()):
+        raise RuntimeError(f"promtool failed without answering:\n{result.output}")
+    return answers
 
 
 def series(name: str, labels: Mapping[str, str], values: str) -> dict[str, str]:

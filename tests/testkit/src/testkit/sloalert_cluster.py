@@ -7,11 +7,10 @@ container (`sloalert-operator`), talking to whatever cluster the kubeconfig name
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lightkube import Client, KubeConfig
 from lightkube.core.exceptions import ApiError
@@ -22,18 +21,9 @@ from testkit.apiserver import Cluster, cluster_for_tests
 from testkit.processes import LOOPBACK, RunningServer, free_port, run_server
 from testkit.tools import REPO_ROOT
 
-T = TypeVar("T")
-
-MONITORING_GROUP, MONITORING_VERSION = conventions.PROMETHEUS_RULE_API_VERSION.split("/")
-SLOAlert = create_namespaced_resource(
-    conventions.GROUP, conventions.VERSION, conventions.KIND, conventions.PLURAL
-)
-PrometheusRule = create_namespaced_resource(
-    MONITORING_GROUP, MONITORING_VERSION, conventions.PROMETHEUS_RULE_KIND, "prometheusrules"
-)
-Prometheus = create_namespaced_resource(
-    MONITORING_GROUP, MONITORING_VERSION, "Prometheus", "prometheuses"
-)
+SLOAlert = create_namespaced_resource(*conventions.SLOALERTS)
+PrometheusRule = create_namespaced_resource(*conventions.PROMETHEUS_RULES)
+Prometheus = create_namespaced_resource(*conventions.PROMETHEUSES)
 RULE_LABELS = {"release": "kube-prometheus-stack"}
 """The extra labels the operator under test puts on its rules (kube-prometheus-stack's)."""
 OPERATOR_CRDS = sorted((REPO_ROOT / "operator" / "crds").glob("*.yaml"))
@@ -97,18 +87,6 @@ def get_or_none(kube: Client, resource: type, name: str, namespace: str) -> Any 
         raise
 
 
-def wait_for(probe: Callable[[], T | None], *, what: str, timeout: float = 15.0) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
 def delete_namespace_objects(kube: Client, namespace: str) -> None:
     """The test API server has no garbage collector and no namespace deletion: clean by hand."""
     for resource in (SLOAlert, PrometheusRule, Prometheus):
@@ -118,10 +96,15 @@ def delete_namespace_objects(kube: Client, namespace: str) -> None:
 
 @contextmanager
 def operator_process(
-    kubeconfig: Path, log_path: Path, env: Mapping[str, str] | None = None
+    kubeconfig: Path,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    metrics_port: int | None = None,
+    health_port: int | None = None,
 ) -> Iterator[RunningServer]:
     """Run `sloalert-operator` on loopback until the block ends; ready once it serves metrics."""
-    metrics_port, health_port = free_port(), free_port()
+    metrics_port, health_port = metrics_port or free_port(), health_port or free_port()
     command = [Path(sys.executable).with_name("sloalert-operator")]
     settings = {
         "KUBECONFIG": str(kubeconfig),
