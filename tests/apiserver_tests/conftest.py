@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from lightkube import Client, KubeConfig
 from lightkube.generic_resource import create_namespaced_resource
+from sloalert import conventions
 from testkit.apiserver import Cluster, run_apiserver
 from testkit.tools import REPO_ROOT
 
@@ -46,6 +47,4 @@ def widget_kind() -> Any:
 @pytest.fixture(scope="session")
 def rule_kind() -> Any:
     """PrometheusRule, from the minimal monitoring.coreos.com CRDs in tests/apiserver/crds."""
-    return create_namespaced_resource(
-        "monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"
-    )
+    return create_namespaced_resource(*conventions.PROMETHEUS_RULES)

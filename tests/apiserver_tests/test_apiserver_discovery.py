@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sloalert.conventions import PROMETHEUS_RULES as RULES
 from testkit.apiserver import Cluster, install_crds
 from testkit.kube import kubectl, unique_name, wait_for
 
@@ -80,7 +81,7 @@ def test_a_client_without_the_admin_certificate_is_refused(
     config = yaml.safe_load(cluster.kubeconfig.read_text())
     ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
     anonymous = httpx.get(
-        f"{cluster.server}/apis/monitoring.coreos.com/v1/prometheusrules",
+        f"{cluster.server}/apis/{RULES.api_version}/{RULES.plural}",
         verify=ssl.create_default_context(cafile=str(ca)),
     )
     assert anonymous.status_code == httpx.codes.FORBIDDEN
