@@ -33,6 +33,7 @@ from sloalert.generator import generate
 from sloalert.render import rule_file
 from sloalert.validation import load
 from testkit import promtool
+from testkit.bench_results import Figure, at_most, finish
 from testkit.slo_traffic import Phase, availability_slo, fastapi_requests, minutes
 from testkit.tools import find_tool
 
@@ -274,25 +275,26 @@ def rule_counts() -> list[tuple[str, int, int]]:
     return counts
 
 
-def report_rule_counts() -> int:
-    """Print each burn-rate SLO's rule count against the target; 1 if one is above it."""
+def report_rule_counts() -> list[Figure]:
+    """Print each burn-rate SLO's rule count against the target; one figure per SLO."""
     print(f"Rules per burn-rate SLO in manifests/slo (target: at most {SLOTH_RULES_PER_SLO})")
-    above = []
+    figures = []
     for name, recording, alerting in rule_counts():
         total = recording + alerting
-        if total > SLOTH_RULES_PER_SLO:
-            above.append(name)
+        figure = at_most(
+            f"rules of SLO {name}",
+            total / SLOTH_RULES_PER_SLO,
+            1.0,
+            baseline=f"Sloth's {SLOTH_RULES_PER_SLO} rules for one SLO",
+            detail=f"{recording} recording + {alerting} alerting = {total}",
+        )
+        figures.append(figure)
         print(
             f"  {name:24} {recording:2} recording + {alerting} alerting = {total:2}"
             f"  ({total / SLOTH_RULES_PER_SLO:.2f} of Sloth's)"
-            f"  {'ABOVE' if name in above else 'OK'}"
+            f"  {'OK' if figure.met else 'ABOVE'}"
         )
-    if above:
-        print(
-            f"above the target of {SLOTH_RULES_PER_SLO} rules: {', '.join(above)}", file=sys.stderr
-        )
-        return 1
-    return 0
+    return figures
 
 
 def main() -> int:
@@ -313,6 +315,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     measured = scenarios()
+    figures = []
     with tempfile.TemporaryDirectory(prefix="bench-detection-") as tmp:
         for number, scenario in enumerate(measured):
             if time.monotonic() - started > BUDGET_SECONDS:
@@ -326,9 +329,20 @@ def main() -> int:
                 f" | {'<= ' + _fmt(reset) if reset is not None else '-':>16}"
                 f" {_fmt(result.reset) if result.reset is not None else '-':>9}"
             )
+            if expected and result.detected is not None:
+                figures.append(
+                    Figure(
+                        name=f"{scenario.name} ({scenario.tier}): time to detect",
+                        value=result.detected / expected,
+                        baseline=f"the SRE workbook's {_fmt(expected)}",
+                        target=None,
+                        detail=f"measured {_fmt(result.detected)}",
+                    )
+                )
     print(f"({len(measured)} promtool runs, one per scenario, {time.monotonic() - started:.0f} s)")
     print()
-    return report_rule_counts()
+    figures += report_rule_counts()
+    return finish("detection", figures, seconds=time.monotonic() - started)
 
 
 if __name__ == "__main__":

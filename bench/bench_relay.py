@@ -40,6 +40,7 @@ from testkit.alertmanager import (
     webhook_alert,
     webhook_payload,
 )
+from testkit.bench_results import Figure, at_most, finish
 from testkit.discord import Standin, message_text, run_discord_standin, run_relay
 
 SAMPLES = 60
@@ -87,7 +88,7 @@ def measure_latency(
     return latencies
 
 
-def report_latency(latencies: dict[str, list[float]]) -> None:
+def report_latency(latencies: dict[str, list[float]]) -> Figure:
     print(
         "Notification latency, alert POSTed to Alertmanager -> message at the stand-in "
         f"({SAMPLES} each):"
@@ -114,6 +115,14 @@ def report_latency(latencies: dict[str, list[float]]) -> None:
         f"the relay adds {(relay - native) * 1000:.1f} ms"
     )
     print(f"  target <= {TARGET_RATIO}x: {verdict}")
+    return at_most(
+        "notification latency, Alertmanager -> relay -> Discord",
+        paired,
+        TARGET_RATIO,
+        baseline="Alertmanager's own discord_configs to the same stand-in, interleaved "
+        "(median of per-sample ratios)",
+        detail=f"medians {relay * 1000:.1f} ms vs {native * 1000:.1f} ms",
+    )
 
 
 async def drive(post: Callable[[httpx.AsyncClient, int], Awaitable[int]]) -> tuple[int, float]:
@@ -146,7 +155,7 @@ def notification(number: int) -> dict[str, Any]:
     )
 
 
-def measure_throughput(standin: Standin, relay_url: str) -> None:
+def measure_throughput(standin: Standin, relay_url: str) -> Figure:
     standin.reset()
 
     async def to_relay(client: httpx.AsyncClient, number: int) -> int:
@@ -173,6 +182,13 @@ def measure_throughput(standin: Standin, relay_url: str) -> None:
     )
     print(f"  baseline, the same messages straight to the stand-in: {direct_rate:8.0f} messages/s")
     print(f"  ratio relay/stand-in alone: {relay_rate / direct_rate:.3f}x")
+    return Figure(
+        name=f"throughput, {CONCURRENCY} concurrent clients",
+        value=relay_rate / direct_rate,
+        baseline="the same messages posted straight to the stand-in",
+        target=None,
+        detail=f"{relay_rate:.0f} notifications/s vs {direct_rate:.0f} messages/s",
+    )
 
 
 def main() -> int:
@@ -194,9 +210,11 @@ def main() -> int:
                 work, route_to({"name": "native", "discord_configs": [discord]}, **ROUTE)
             )
         )
-        report_latency(measure_latency(standin, relayed, native))
-        measure_throughput(standin, relay.base_url)
-    return 0
+        figures = [
+            report_latency(measure_latency(standin, relayed, native)),
+            measure_throughput(standin, relay.base_url),
+        ]
+    return finish("relay", figures)
 
 
 if __name__ == "__main__":
