@@ -7,12 +7,21 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
-DOCKERFILES := $(wildcard services/*/Dockerfile operator/Dockerfile)
+DOCKERFILES := $(wildcard services/*/Dockerfile operator/Dockerfile tests/testkit/Dockerfile)
+# The one pin of uv, the build tool every Dockerfile shares: passed to each build as
+# --build-arg UV_VERSION (the Dockerfiles have no default; tests/images checks that).
+UV_VERSION := 0.13.9
+KIND_SH := IMAGE_UV_VERSION=$(UV_VERSION) scripts/kind.sh
+# Charts `make lint` runs `helm lint --strict` on, with helm v4 (`helm`) and v3 (`helm3`).
+HELM_LINT_CHARTS := charts/fastdining-api charts/airestaurant charts/discord-relay charts/sloalert-operator
+# checkov pins dependencies the workspace cannot share (packaging < 24): it runs in its own uv
+# tool environment, pinned in this one file (the chart tests read it too).
+CHECKOV := $(shell cat tests/charts/checkov-requirement.txt)
 
-.PHONY: help setup uv sync tools test lint fmt bench
+.PHONY: help setup uv sync tools test test-fast lint fmt bench node checkov chart-docs
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 uv:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet 'uv>=0.5'
@@ -23,21 +32,102 @@ sync: uv
 tools: ## Install the real tools the tests run (idempotent, cached in .tools/)
 	scripts/install-tools.sh
 
-setup: sync tools ## Install Python packages and tools
+# Node tools (bitnami's readme-generator-for-helm, prometheus-operator's CRD validators), locked.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+node: node_modules/.package-lock.json
+
+checkov:
+	$(UV) tool run --from '$(CHECKOV)' checkov --version >/dev/null
+
+setup: sync tools node checkov ## Install Python packages, tools, node tools and checkov
 
 test: setup ## Run every test (unit, integration with real servers, API server)
 	rc=0; $(UV) run pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'pytest collected no tests: that is a failure'; exit 1; fi; exit $$rc
 
-lint: sync ## ruff, formatting and Dockerfile lint
+# The inner loop: every `unit/` folder (no process, no tool, no server; the root conftest.py holds
+# them to that), with only the Python packages installed.
+UNIT_TESTS = $(wildcard services/*/tests/unit operator/tests/unit dashboards/tests/unit \
+  libs/*/tests/unit tests/testkit/tests/unit)
+
+test-fast: sync ## The unit tests only: no tool installs, no servers, under a minute
+	$(UV) run pytest -q $(UNIT_TESTS) $(PYTEST_ARGS)
+
+lint: sync tools ## ruff, formatting, Dockerfile lint, actionlint, helm lint (v3 and v4), detect-secrets
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run hadolint $(DOCKERFILES)
+	$(UV) run actionlint
+	for chart in $(HELM_LINT_CHARTS); do helm lint --strict "$$chart"; helm3 lint --strict "$$chart"; done
+	$(UV) run python scripts/check_secrets.py  # detect-secrets against .secrets.baseline
+
+chart-docs: node ## Regenerate the charts' README value tables from values.yaml's @param comments
+	for chart in $(HELM_LINT_CHARTS); do \
+	  node_modules/.bin/readme-generator --values "$$chart/values.yaml" --readme "$$chart/README.md"; done
+
+.PHONY: dashboards
+dashboards: sync ## Regenerate the Grafana dashboards' JSON in charts/fdc-stack/dashboards/
+	$(UV) run fdc-dashboards write
 
 fmt: sync ## Format and autofix
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
 
 # Every benchmark runs even when an earlier one misses its target; make still fails at the end.
-bench: setup ## Benchmarks: ratios against a baseline measured in the same run
-	@rc=0; for script in bench/bench_*.py; do echo "== $$script"; $(UV) run python "$$script" || rc=$$?; done; exit $$rc
+# Each writes bench/results/<name>.json; bench/report.py turns them into bench/RESULTS.md.
+bench: setup ## Benchmarks: ratios against a baseline measured in the same run -> bench/RESULTS.md
+	@rm -rf bench/results; rc=0; for script in bench/bench_*.py; do echo "== $$script"; \
+	  $(UV) run python "$$script" || rc=$$?; done; \
+	$(UV) run python bench/report.py || rc=$$?; exit $$rc
+
+# The alert path without a cluster (testkit/stack.py, shared with tests/pipeline). Ports and
+# URLs: `make local FASTAPI_PORT=8001`, `make load FASTAPI_URL=http://127.0.0.1:18000`.
+.PHONY: local load check-queries
+PORT_FLAGS = $(foreach part,fastapi django relay prometheus alertmanager node-exporter operator,\
+  $(if $($(subst -,_,$(call upper,$(part)))_PORT),--$(part)-port $($(subst -,_,$(call upper,$(part)))_PORT)))
+upper = $(shell echo '$(1)' | tr a-z A-Z)
+URL_FLAGS = $(foreach part,fastapi django prometheus alertmanager,\
+  $(if $($(call upper,$(part))_URL),--$(part)-url $($(call upper,$(part))_URL)))
+LOAD_FLAGS = $(if $(LOAD_REQUESTS),--requests $(LOAD_REQUESTS)) \
+  $(if $(LOAD_PARALLEL),--parallel $(LOAD_PARALLEL)) $(if $(LOAD_ERRORS),--errors $(LOAD_ERRORS))
+
+local: setup ## The whole alert path on 127.0.0.1, no cluster (seed ports); Ctrl-C stops it all
+	$(UV) run python -m testkit.local_stack $(PORT_FLAGS)
+
+load: sync ## The seed's traffic and /boom loops, bounded, into `make local` or port-forwards
+	$(UV) run python -m testkit.load_stack $(URL_FLAGS) $(LOAD_FLAGS)
+
+check-queries: setup ## Every shipped PromQL selector against the series a running stack produces
+	$(UV) run pytest tests/pipeline/test_dead_queries.py -q
+
+# The kind path (scripts/kind.sh holds the logic). Without Docker, images/up/e2e stop at once,
+# before any install step, saying to run `make local` instead.
+.PHONY: need-docker images up e2e down grafana prometheus alertmanager load-kind
+need-docker:
+	@scripts/kind.sh preflight $(firstword $(MAKECMDGOALS))
+
+images: need-docker sync ## Build the four images with the tags the charts default to (needs Docker)
+	$(KIND_SH) images
+
+up: need-docker setup ## The whole stack on a local kind cluster (needs Docker); again: upgrade in place
+	$(KIND_SH) up
+
+e2e: need-docker setup ## `make up`, then the end-to-end suite (tests/e2e) against that cluster
+	$(KIND_SH) e2e
+
+down: ## Delete the kind cluster
+	scripts/kind.sh down
+
+grafana: ## Port-forward Grafana to 127.0.0.1:3000; prints how to read the admin password
+	scripts/kind.sh forward grafana
+
+prometheus: ## Port-forward Prometheus to 127.0.0.1:9090
+	scripts/kind.sh forward prometheus
+
+alertmanager: ## Port-forward Alertmanager to 127.0.0.1:9093
+	scripts/kind.sh forward alertmanager
+
+load-kind: need-docker sync ## `make load` into the kind cluster's apps, through port-forwards (same LOAD_* options)
+	scripts/kind.sh load $(LOAD_FLAGS)
