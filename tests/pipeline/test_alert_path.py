@@ -9,6 +9,7 @@ scenario (testkit.alert_path) runs once for the folder; each test checks one thi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from testkit.alert_path import (
     alert_embeds,
 )
 from testkit.discord import validate_message
-from testkit.stack import NODE_EXPORTER_JOB, Stack, chart_job
+from testkit.stack import NODE_EXPORTER_JOB, Stack, chart_job, render_rules
 
 # The first test also starts the stack and runs the scenario (about 3 minutes).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -55,6 +56,23 @@ def test_every_shipped_rule_group_loads_and_evaluates_without_error(
     assert alert_path.rule_problems == []
     names = {stack_config.sloalert_name(path) for path in stack.sloalert_files}
     assert names == {stack_config.sloalert_name(p) for p in stack_config.shipped_sloalert_files()}
+
+
+def test_prometheus_runs_the_rendered_rules_with_only_group_intervals_changed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    as_rendered = yaml.safe_load(
+        render_rules(stack.sloalert_files, tmp_path / "rules.yaml").read_text(encoding="utf-8")
+    )["groups"]
+    loaded = yaml.safe_load(stack.rule_file.read_text(encoding="utf-8"))["groups"]
+    shortened = [group["name"] for group in as_rendered if "interval" in group]
+    assert shortened, "no group sets an interval: nothing to shorten"
+    assert [g.get("interval") for g in loaded if g["name"] in shortened] == [
+        stack.evaluation_interval
+    ] * len(shortened)
+    assert [{k: v for k, v in g.items() if k != "interval"} for g in loaded] == [
+        {k: v for k, v in g.items() if k != "interval"} for g in as_rendered
+    ]
 
 
 def test_alertmanager_runs_the_umbrellas_config_with_only_addresses_and_paths_changed(

@@ -17,7 +17,9 @@ values, the Alertmanager configuration and the SLOAlert list from `testkit.stack
 What differs from a cluster, on purpose and only here: addresses and file paths (done by
 `stack_config.localize_alertmanager_config`), and Prometheus' scrape and evaluation intervals,
 1 s instead of kube-prometheus-stack's 30 s, so a test sees scrapes, rules and alerts within
-seconds. Alertmanager's timers (group_wait, group_interval, ...) stay as shipped.
+seconds; the rule groups that set an interval of their own (each SLO's error-budget group,
+2m30s) get the same short one, or their first evaluation could come after a test is over.
+Alertmanager's timers (group_wait, group_interval, ...) stay as shipped.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Stack:
     rule_file: Path
     sloalert_files: list[Path]
     jobs: dict[str, str]
+    evaluation_interval: str  # Prometheus' and every rule group's
     standin: Standin | None = None
     # The Discord webhook the relay posts to (None: the relay's log sink).
     webhook_url: str | None = None
@@ -144,8 +147,13 @@ class Stack:
         return urls
 
 
-def render_rules(sloalert_files: Sequence[Path], out: Path) -> Path:
-    """`sloalert render --format rules` of the files, written to `out` (the real CLI)."""
+def render_rules(
+    sloalert_files: Sequence[Path], out: Path, *, group_interval: str | None = None
+) -> Path:
+    """`sloalert render --format rules` of the files, written to `out` (the real CLI).
+
+    `group_interval` replaces the interval of every group that sets one (and only that).
+    """
     result = subprocess.run(
         [sys.executable, "-m", "sloalert", "render", "--format", "rules", *sloalert_files],
         capture_output=True,
@@ -155,8 +163,15 @@ def render_rules(sloalert_files: Sequence[Path], out: Path) -> Path:
     )
     if result.returncode != 0:
         raise RuntimeError(f"sloalert render failed ({result.returncode}):\n{result.stderr}")
+    text = result.stdout
+    if group_interval is not None:
+        rules = yaml.safe_load(text)
+        for group in rules["groups"]:
+            if "interval" in group:
+                group["interval"] = group_interval
+        text = yaml.safe_dump(rules, sort_keys=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(result.stdout, encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     return out
 
 
@@ -195,7 +210,8 @@ def run_stack(
     templates_dir = workdir / "alertmanager-templates"
     templates_dir.mkdir(exist_ok=True)
     sloalert_files = stack_config.shipped_sloalert_files()
-    rule_file = render_rules(sloalert_files, workdir / "rules" / "sloalert-rules.yaml")
+    rule_file = workdir / "rules" / "sloalert-rules.yaml"
+    render_rules(sloalert_files, rule_file, group_interval=evaluation_interval)
     jobs = stack_jobs()
 
     with ExitStack() as stack:
@@ -279,6 +295,7 @@ def run_stack(
             rule_file=rule_file,
             sloalert_files=sloalert_files,
             jobs=jobs,
+            evaluation_interval=evaluation_interval,
             standin=standin,
             webhook_url=webhook_url,
             logs={
