@@ -15,25 +15,9 @@ import pytest
 import schemathesis
 from discord_relay.app import create_app
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from testkit.api_fuzzing import CHECKS, bounded
 
 APP = create_app()  # settings read at start-up, below, from a cleaned environment
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,12 +31,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(
-    max_examples=40,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@bounded(max_examples=40)
 def test_every_relay_operation_answers_as_its_spec_says(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)

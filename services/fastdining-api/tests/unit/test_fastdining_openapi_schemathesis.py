@@ -12,35 +12,13 @@ from __future__ import annotations
 import schemathesis
 from fastdining_api.app import create_app
 from fastdining_api.config import Settings
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from testkit.api_fuzzing import CHECKS, bounded
 
 APP = create_app(Settings(metrics_enabled=True, metrics_path="/metrics"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-]
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/boom")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=60,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@bounded(max_examples=60)
 def test_every_fastdining_operation_answers_as_its_spec_says(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
