@@ -8,10 +8,13 @@ measured from the outside through watches, as a user would see it:
    hop for a raw create of a custom resource (a PrometheusRule created directly -> seen by the
    watch), interleaved so both see the same machine. Target: p99 <= 3x raw.
 2. Throughput: 1,000 SLOAlerts created by 8 client threads -> every PrometheusRule exists and
-   every SLOAlert is Ready=True. Target: <= 60 s on 2 cores.
+   every SLOAlert is Ready=True, against the time the client's creates alone took (the API
+   server's own writes, same run). Target: <= 3x.
 3. Drift repair, with those 1,000 in the operator's memory: a rule's spec edited by hand, or
    the rule deleted -> the watch sees it put back. Target: <= 2 s.
-4. The operator's peak RSS over the whole run, sampled every 50 ms. Target: <= 150 MB.
+4. The operator's peak RSS over the whole run, sampled every 50 ms, and that of the second
+   operator below, which resumes all 1,155 SLOAlerts at once. Target: <= 150 MB each (a
+   budget: the chart's limit is 256 Mi; there is no baseline to hold it to).
 5. The SeriesFound check, by a second operator process given a real Prometheus (scraping
    itself as job "checkout") once the first has stopped: it resumes the same SLOAlerts, whose
    burst ones each read a selector of their own, half of them live and half dead, so batching
@@ -43,7 +46,7 @@ import psutil
 from lightkube import Client
 from lightkube.types import PatchType
 from testkit.apiserver import Cluster
-from testkit.bench_results import Figure, finish
+from testkit.bench_results import Figure, at_most, finish
 from testkit.processes import LOOPBACK, free_port
 from testkit.prometheus import RunningPrometheus, ScrapeJob, run_prometheus
 from testkit.scrape import scrape, total
@@ -63,7 +66,7 @@ BURST = 1000
 BURST_THREADS = 8
 BURST_DEADLINE = 120.0
 DRIFT_SAMPLES = 15
-TARGET_BURST_SECONDS = 60.0
+TARGET_BURST_RATIO = 3.0
 TARGET_P99_RATIO = 3.0
 TARGET_REPAIR_SECONDS = 2.0
 TARGET_RSS_MB = 150.0
@@ -375,70 +378,82 @@ def main() -> int:
     op50, op99 = p(op_times, 0.5), p(op_times, 0.99)
     repair_worst = max(*edits, *deletions)
     default_per_minute = served_per_minute * CHECK_PERIOD_SECONDS / DEFAULT_CHECK_PERIOD_SECONDS
-    rows = [
-        (
+    burst_ratio = burst_seconds / client_seconds
+    series_ok = sum(states.values()) == sloalerts and states["Unknown"] == 0
+    figures = [
+        at_most(
             f"{BURST} SLOAlerts -> all rules + Ready=True",
-            f"{burst_seconds:.1f} s (the client's creates alone: {client_seconds:.1f} s)",
-            f"<= {TARGET_BURST_SECONDS:.0f} s",
-            burst_seconds <= TARGET_BURST_SECONDS,
+            burst_ratio,
+            TARGET_BURST_RATIO,
+            baseline="the client's own creates of the same SLOAlerts, same run",
+            detail=f"{burst_seconds:.1f} s; the client's creates alone: {client_seconds:.1f} s",
         ),
-        (
+        at_most(
             f"create -> rule latency, n={LATENCY_SAMPLES}",
-            f"p50 {ms(op50)}, p99 {ms(op99)}; raw create p50 {ms(raw50)}, p99 {ms(raw99)};"
-            f" p99 {op99 / raw99:.2f}x raw",
-            f"p99 <= {TARGET_P99_RATIO:.0f}x raw",
-            op99 <= TARGET_P99_RATIO * raw99,
+            op99 / raw99,
+            TARGET_P99_RATIO,
+            baseline="a raw create of the same object, interleaved, same run (p99)",
+            detail=f"p50 {ms(op50)}, p99 {ms(op99)}; raw create p50 {ms(raw50)}, p99 {ms(raw99)}",
+            spread=f"p50 {op50 / raw50:.2f}x, p99 {op99 / raw99:.2f}x",
         ),
-        (
+        at_most(
             f"drift repair, {DRIFT_SAMPLES} edits + {DRIFT_SAMPLES} deletions",
-            f"edit p50 {ms(p(edits, 0.5))}, deletion p50 {ms(p(deletions, 0.5))},"
-            f" worst {ms(repair_worst)}",
-            f"<= {TARGET_REPAIR_SECONDS:.0f} s",
-            repair_worst <= TARGET_REPAIR_SECONDS,
+            repair_worst,
+            TARGET_REPAIR_SECONDS,
+            unit="s",
+            baseline="a budget (the operator README's bound)",
+            detail=(
+                f"the worst; edit p50 {ms(p(edits, 0.5))}, deletion p50 {ms(p(deletions, 0.5))}"
+            ),
+            spread=f"{ms(min(*edits, *deletions))} to {ms(repair_worst)}",
         ),
-        (
+        _unless(
+            series_ok,
+            "not every SLOAlert got a True or False SeriesFound",
+        )(
             f"SeriesFound check, {sloalerts} SLOAlerts",
-            f"{served_per_minute:.0f} queries/min at a {CHECK_PERIOD_SECONDS} s period (the"
-            f" operator counted {sent_per_minute:.0f}); at the default"
-            f" {DEFAULT_CHECK_PERIOD_SECONDS // 60} min: {default_per_minute:.1f}/min;"
-            f" SeriesFound True {states['True']:.0f}, False {states['False']:.0f},"
-            f" Unknown {states['Unknown']:.0f}; peak RSS {check_peak_mb:.0f} MB",
-            f"<= {TARGET_QUERIES_PER_MINUTE:.0f}/min",
-            default_per_minute <= TARGET_QUERIES_PER_MINUTE
-            and sum(states.values()) == sloalerts
-            and states["Unknown"] == 0,
+            default_per_minute,
+            TARGET_QUERIES_PER_MINUTE,
+            unit="queries/min",
+            baseline="a budget (one a second) at the default 5 min period",
+            detail=(
+                f"{served_per_minute:.0f} queries/min at a {CHECK_PERIOD_SECONDS} s period (the"
+                f" operator counted {sent_per_minute:.0f}); SeriesFound True"
+                f" {states['True']:.0f}, False {states['False']:.0f},"
+                f" Unknown {states['Unknown']:.0f}"
+            ),
         ),
-        (
+        at_most(
             "operator peak RSS",
-            f"{peak_mb:.0f} MB",
-            f"<= {TARGET_RSS_MB:.0f} MB",
-            peak_mb <= TARGET_RSS_MB,
+            peak_mb,
+            TARGET_RSS_MB,
+            unit="MB",
+            baseline="a budget (the chart's limit is 256 Mi)",
+            detail="over the latency, burst and drift phases (the burst's operator)",
+        ),
+        at_most(
+            f"operator peak RSS, resuming {sloalerts} SLOAlerts",
+            check_peak_mb,
+            TARGET_RSS_MB,
+            unit="MB",
+            baseline="a budget (the chart's limit is 256 Mi)",
+            detail="a second operator, with a Prometheus URL, resuming every SLOAlert at once",
         ),
     ]
     print(f"SLOAlert operator on {where} (a shared 2-core machine)")
-    for label, measured, target, ok in rows:
-        print(f"  {label:<42} {measured:<80} target {target:<16} {'ok' if ok else 'MISSED'}")
-    # The figure each row's target is about, and what it is measured against.
-    values = [
-        (burst_seconds, "s", "a budget"),
-        (op99 / raw99, "x", "a raw create of the same object, same run (p99)"),
-        (repair_worst, "s", "a budget"),
-        (default_per_minute, "queries/min", "a budget"),
-        (peak_mb, "MB", "a budget"),
-    ]
-    figures = [
-        Figure(
-            name=label,
-            value=value,
-            unit=unit,
-            baseline=baseline,
-            target=target,
-            met=ok,
-            detail=measured,
-        )
-        for (label, measured, target, ok), (value, unit, baseline) in zip(rows, values, strict=True)
-    ]
     return finish("operator", figures, notes=[f"on {where}"])
+
+
+def _unless(ok: bool, why: str) -> Callable[..., Figure]:
+    """at_most, whose figure is also missed (saying why) when `ok` is False."""
+
+    def figure(*args: Any, **kwargs: Any) -> Figure:
+        made = at_most(*args, **kwargs)
+        if ok:
+            return made
+        return made.model_copy(update={"met": False, "detail": f"{made.detail}; {why}"})
+
+    return figure
 
 
 def ms(seconds: float) -> str:

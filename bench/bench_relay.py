@@ -3,12 +3,13 @@
 1. Latency, relay against Alertmanager's own Discord integration, measured in the same run:
    Alertmanager A routes to the relay (webhook_configs) which posts to the Discord stand-in;
    Alertmanager B posts to the stand-in itself (native discord_configs, Alertmanager >= 0.33).
+   The relay runs as deployed: a bearer token from a file, which Alertmanager A sends.
    Both are real processes on loopback with the same route (group_wait 1s, so the first
    notification of a new group goes out at once). For each sample one fresh alert is posted to
    each in turn (one in flight at a time, alternating which goes first); the latency is from
    just before the POST to Alertmanager to the message's arrival at the stand-in (both clocks
    are this machine's).
-   Printed: medians, p90s, the ratio relay/native (median of per-sample ratios; target <= 1.1x)
+   Printed: medians, p90s, the ratio relay/native (median of per-sample ratios; target <= 1.05x)
    and the added milliseconds.
 2. Throughput: notifications POSTed straight to the relay by concurrent clients for a bounded
    time, the stand-in accepting everything; as a baseline, the same clients post the very
@@ -22,6 +23,7 @@ Run from the repository root (under a minute):
 from __future__ import annotations
 
 import asyncio
+import secrets
 import statistics
 import sys
 import tempfile
@@ -45,13 +47,30 @@ from testkit.discord import Standin, message_text, run_discord_standin, run_rela
 
 SAMPLES = 60
 SAMPLE_TIMEOUT = 30.0
-TARGET_RATIO = 1.1
+TARGET_RATIO = 1.05
 THROUGHPUT_SECONDS = 8.0
 THROUGHPUT_MAX = 5000
 CONCURRENCY = 16
 RELAY_HOOK = "100000000000000001"
 NATIVE_HOOK = "100000000000000002"
 ROUTE = {"group_wait": "1s", "group_interval": "5s", "repeat_interval": "1h"}
+# Hand-written, shown under the relay's details in RESULTS.md: why the target is what it is,
+# and the profile behind the fix (issue 23).
+NOTES = (
+    "Target back to 1.05x (issue 23): it had drifted to 1.1x while the relay slowed to 1.105x "
+    "(+1.4 ms at the median) after the work for large notifications moved every body off the "
+    "event loop. Small bodies (<= 32 KiB, inbound.INLINE_BODY_BYTES) are now decoded and "
+    "planned on the event loop; larger ones still in a worker thread (bench_relay_large.py).",
+    "Where the 1.4 ms went (profiled 2026-12-06: cProfile of the relay under uvicorn, 600 "
+    "one-alert notifications, and an A/B of both paths interleaved in one run, load average "
+    "9.5 on 2 cores): three hand-offs to a worker thread and back per notification (decode, "
+    "plan, release), 0.49 ms at the median of paired differences under that load, now gone "
+    "for small bodies. The relay's own Python work per one-alert notification is small "
+    "(decode 9 us, messages 19 us, deduplication keys 10 us). The rest is what a relay adds "
+    "by being one: the extra HTTP hop (Alertmanager -> relay and its answer), and httpx "
+    "sending a request's headers and body in two socket writes where Go's client sends one "
+    "(about 0.3 ms per write under that load, cProfile's own time in the socket send).",
+)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -155,11 +174,14 @@ def notification(number: int) -> dict[str, Any]:
     )
 
 
-def measure_throughput(standin: Standin, relay_url: str) -> Figure:
+def measure_throughput(standin: Standin, relay_url: str, token: str) -> Figure:
     standin.reset()
+    auth = {"Authorization": f"Bearer {token}"}
 
     async def to_relay(client: httpx.AsyncClient, number: int) -> int:
-        response = await client.post(f"{relay_url}/alertmanager", json=notification(number))
+        response = await client.post(
+            f"{relay_url}/alertmanager", json=notification(number), headers=auth
+        )
         return response.status_code
 
     relayed, relay_seconds = asyncio.run(drive(to_relay))
@@ -195,10 +217,24 @@ def main() -> int:
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-relay-")))
         standin = stack.enter_context(run_discord_standin(work))
+        token_file = work / "relay-token"
+        token_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
         relay = stack.enter_context(
-            run_relay(work, {"DISCORD_WEBHOOK_URL": standin.webhook_url(RELAY_HOOK)})
+            run_relay(
+                work,
+                {
+                    "DISCORD_WEBHOOK_URL": standin.webhook_url(RELAY_HOOK),
+                    "RELAY_AUTH_TOKEN_FILE": str(token_file),
+                },
+            )
         )
-        webhook = {"url": f"{relay.base_url}/alertmanager", "send_resolved": False}
+        webhook = {
+            "url": f"{relay.base_url}/alertmanager",
+            "send_resolved": False,
+            "http_config": {
+                "authorization": {"type": "Bearer", "credentials_file": str(token_file)}
+            },
+        }
         relayed = stack.enter_context(
             run_alertmanager(
                 work, route_to({"name": "relay", "webhook_configs": [webhook]}, **ROUTE)
@@ -212,9 +248,9 @@ def main() -> int:
         )
         figures = [
             report_latency(measure_latency(standin, relayed, native)),
-            measure_throughput(standin, relay.base_url),
+            measure_throughput(standin, relay.base_url, token_file.read_text(encoding="utf-8")),
         ]
-    return finish("relay", figures)
+    return finish("relay", figures, notes=NOTES)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import statistics
 import sys
 import tempfile
@@ -78,7 +79,7 @@ async def probe(client: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
     return latencies
 
 
-async def measure(base_url: str, body: bytes) -> tuple[float, float, int]:
+async def measure(base_url: str, body: bytes, token: str) -> tuple[float, float, int]:
     """Seconds the POST took, the worst /healthz answer meanwhile, and the POST's status."""
     async with (
         httpx.AsyncClient(base_url=base_url) as poster,
@@ -91,7 +92,7 @@ async def measure(base_url: str, body: bytes) -> tuple[float, float, int]:
         response = await poster.post(
             "/alertmanager",
             content=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
             timeout=POST_TIMEOUT,
         )
         took = time.perf_counter() - start
@@ -118,11 +119,16 @@ def main() -> int:
     largest = largest_admitted()
     bodies[f"{len(json.loads(largest)['alerts']):,} alerts (largest admitted)"] = largest
     results: dict[str, tuple[float, float, int]] = {}
-    with tempfile.TemporaryDirectory() as tmp, run_relay(Path(tmp), {}) as relay:
+    token = secrets.token_urlsafe(32)
+    # As deployed, with a bearer token (log sink mode: no webhook).
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        run_relay(Path(tmp), {"RELAY_AUTH_TOKEN": token}) as relay,
+    ):
         idle = asyncio.run(idle_probe(relay.base_url))
         print(f"/healthz median with the relay idle: {idle * 1000:.1f} ms")
         for name, body in bodies.items():
-            results[name] = took, pause, status = asyncio.run(measure(relay.base_url, body))
+            results[name] = took, pause, status = asyncio.run(measure(relay.base_url, body, token))
             print(
                 f"  {name:>36} ({len(body) / 2**20:.1f} MiB): HTTP {status} in {took:6.2f} s, "
                 f"worst /healthz {pause * 1000:7.1f} ms ({pause / idle:.0f}x idle)"

@@ -1,10 +1,11 @@
 """The whole alert path's time: the first failing request to the page's Discord message.
 
-The same processes and scenario as the pipeline test (tests/pipeline: testkit.stack and
-testkit.alert_path): both apps, node_exporter, Prometheus with the shipped SLOAlerts' rules
-(scrape and evaluation every 1 s), Alertmanager with the umbrella's configuration, the relay
-and the Discord stand-in. The figure is reported next to the page route's group_wait, the wait
-no run can beat; it has no target of its own. About 3 minutes:
+The same stack and scenario as the pipeline test (tests/pipeline: fdc_local.stack and
+testkit.alert_path): our four workloads from their rendered pods, node_exporter, Prometheus with
+the shipped SLOAlerts' rules (scrape and evaluation every 1 s), Alertmanager with the
+configuration kube-prometheus-stack renders, and the Discord stand-in. The figure is reported
+next to the page route's group_wait, the wait no run can beat; it has no target of its own.
+About 3 minutes:
     uv run python bench/bench_whole_path.py
 """
 
@@ -15,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from fdc_local.stack import run_stack
 from testkit import bench_results
 from testkit.alert_path import drive_alert_path, whole_path_result
-from testkit.stack import run_stack
 
 
 def main() -> int:

@@ -11,6 +11,9 @@
 # Every tool is run for its version each time, so a broken or moved binary is replaced, not
 # trusted. Idempotent; a run with everything present takes about a second.
 # Finally runs tests/apiserver/build.sh (the test API server) when it exists.
+#
+#   scripts/install-tools.sh              every tool, then the test API server
+#   scripts/install-tools.sh kind helm    only these tools (what the kind path lacks)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -218,11 +221,20 @@ $version; the tests need $wanted (scripts/tools.txt)"
   printf '  %-14s %-10s %s\n' "$name" "$version" "$(source_label "$BIN/$name")"
 }
 
+# With names as arguments, only those tools (the kind path installs what it lacks this way).
+ONLY=" $* "
+listed=" "
 echo "Tools in $BIN:"
 while read -r name minimum below args names src; do
   [[ -z $name || $name == \#* ]] && continue
+  listed+="$name "
+  [[ $ONLY == "  " || $ONLY == *" $name "* ]] || continue
   install "$name" "$minimum" "$below" "$args" "$names" "$src"
 done <"$TOOL_LIST"
+for name in "$@"; do
+  [[ $listed == *" $name "* ]] || die "$name is not in $TOOL_LIST"
+done
+[[ $# -eq 0 ]] || exit 0
 
 # The API server build takes its own locks and minutes; do not hold other setups back meanwhile.
 exec 9>&-

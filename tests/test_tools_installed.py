@@ -24,6 +24,7 @@ EXPECTED_TOOLS = {
     "helm3",
     "kubectl",
     "wrk",
+    "bwrap",  # the pod runner's container (make local)
 }
 
 
@@ -41,6 +42,8 @@ def test_tool_list_names_every_expected_tool():
         ("node_exporter", (1, 5)),
         ("etcd", (3, 5)),
         ("kubectl", (1, 30)),
+        # manifests/kind/cluster.yaml's kubeadm patches need kind 0.32's merge of extraArgs
+        ("kind", (0, 32)),
     ],
 )
 def test_tool_list_keeps_the_minimum_versions_the_project_relies_on(name, minimum):

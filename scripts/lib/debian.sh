@@ -5,6 +5,10 @@
 # system's apt would upgrade the machine, so we keep a private apt state under .tools/apt/<suite>
 # and only ever `apt-get download` + `dpkg-deb -x`.
 #
+# The archive is authenticated by Debian's own keyring, named with `signed-by`, and by nothing
+# else: the private state points apt's trusted folder at an empty one. So Debian and Ubuntu (which
+# has no Debian keys in /etc/apt/trusted.gpg.d) behave alike, and tests/kind proves it.
+#
 # Source this file, then:
 #   deb_update SUITE [force]          # refresh the private package lists (once per run is enough)
 #   deb_fetch SUITE DIR PKG...        # download PKG...'s .deb files into DIR (cached by filename)
@@ -13,11 +17,33 @@
 # Needs TOOLS_DIR (the project's .tools folder). Each suite's state is guarded by a lock file, so
 # two scripts (install-tools.sh, tests/apiserver/build.sh) can use the same suite at once.
 
+DEBIAN_KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+# Debian's archive keyring, installed with the system's own apt (Ubuntu's archive carries it,
+# authenticated by Ubuntu's keys) when it is missing.
+deb_keyring() {
+  [[ -s $DEBIAN_KEYRING ]] && return 0
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo -n"
+  echo "install-tools: $DEBIAN_KEYRING is missing: apt-get install debian-archive-keyring" >&2
+  $sudo apt-get install -y -q --no-install-recommends debian-archive-keyring >/dev/null 2>&1 ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends \
+      debian-archive-keyring >/dev/null; } ||
+    { echo "install-tools: could not install debian-archive-keyring (run: sudo apt-get install" \
+      "debian-archive-keyring)" >&2 && return 1; }
+  [[ -s $DEBIAN_KEYRING ]] || { echo "install-tools: debian-archive-keyring has no $DEBIAN_KEYRING" >&2 && return 1; }
+}
+
 _deb_state() {
   local suite=$1 state="$TOOLS_DIR/apt/$1"
-  if [[ ! -f $state/sources.list ]]; then
-    mkdir -p "$state/lists/partial" "$state/archives/partial"
-    printf 'deb http://deb.debian.org/debian %s main\n' "$suite" >"$state/sources.list"
+  mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/trusted.gpg.d"
+  # Checked every time (a state made before signed-by was added gets it too) and replaced
+  # atomically: another script may be reading it.
+  local line
+  line=$(printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main' "$DEBIAN_KEYRING" "$suite")
+  if [[ $(cat "$state/sources.list" 2>/dev/null) != "$line" ]]; then
+    printf '%s\n' "$line" >"$state/sources.list.$$"
+    mv -f "$state/sources.list.$$" "$state/sources.list"
   fi
   printf '%s' "$state"
 }
@@ -26,9 +52,18 @@ _deb_apt() {
   local state
   state=$(_deb_state "$1")
   shift
+  _deb_apt_in "$state" "$state/sources.list" "$@"
+}
+
+# _deb_apt_in STATE SOURCES_LIST ARGS: apt-get in the private state (tests/kind gives it a line
+# without signed-by, to show that nothing else would authenticate the archive).
+_deb_apt_in() {
+  local state=$1 sources=$2
+  shift 2
   apt-get -q \
-    -o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::Etc::SourceList="$sources" -o Dir::Etc::SourceParts=/dev/null \
     -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache" \
+    -o Dir::Etc::Trusted="$state/trusted.gpg" -o Dir::Etc::TrustedParts="$state/trusted.gpg.d" \
     -o Dir::State::Status=/dev/null -o Debug::NoLocking=1 \
     -o APT::Sandbox::User=root -o Acquire::Retries=3 "$@"
 }
@@ -40,6 +75,7 @@ _deb_cache() { apt-cache \
 
 deb_update() {
   local state
+  deb_keyring
   state=$(_deb_state "$1")
   (
     flock 9

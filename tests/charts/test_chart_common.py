@@ -21,6 +21,7 @@ from testkit.chart_checks import (
     POD_OWNERS,
     containers,
     pod_specs,
+    prometheus_operator_errors,
     run_checkov,
 )
 from testkit.tools import REPO_ROOT, require_tool
@@ -162,48 +163,50 @@ def test_builtin_kinds_pass_kubernetes_validate_strict(case: Case) -> None:
 
 
 def test_servicemonitors_match_prometheus_operators_schema(every_case: list[Case]) -> None:
-    node = require_tool("node")
-    inputs = [
-        {"id": f"{case.id}:{doc['metadata']['name']}", "manifest": doc}
+    manifests = {
+        f"{case.id}:{doc['metadata']['name']}": doc
         for case in every_case
         for doc in case.render().of_kind("ServiceMonitor")
-    ]
-    assert inputs, "no ServiceMonitor rendered in any scenario"
-    script = Path(__file__).with_name("servicemonitor_schema.mjs")
-    if not (REPO_ROOT / "node_modules/@kubernetes-models/prometheus-operator").is_dir():
-        pytest.fail("node_modules lacks @kubernetes-models/prometheus-operator: run `make setup`")
-    result = subprocess.run(
-        [str(node), str(script)],
-        input=json.dumps(inputs),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    failures = [r for r in json.loads(result.stdout) if r["error"]]
-    assert len(json.loads(result.stdout)) == len(inputs)
-    assert not failures, failures
+    }
+    assert manifests, "no ServiceMonitor rendered in any scenario"
+    errors = prometheus_operator_errors(manifests)
+    assert set(errors) == set(manifests)
+    assert not {key: error for key, error in errors.items() if error}
 
 
 def test_the_schema_validator_refuses_a_bad_servicemonitor() -> None:
     """The ServiceMonitor check can fail: a bad interval and a numeric port are refused."""
-    node = require_tool("node")
     bad = {
         "metadata": {"name": "bad"},
         "spec": {"selector": {}, "endpoints": [{"port": 8000, "interval": "soon"}]},
     }
-    result = subprocess.run(
-        [str(node), str(Path(__file__).with_name("servicemonitor_schema.mjs"))],
-        input=json.dumps([{"id": "bad", "manifest": bad}]),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    [answer] = json.loads(result.stdout)
-    assert "interval" in answer["error"] and "port" in answer["error"]
+    error = prometheus_operator_errors({"bad": bad})["bad"]
+    assert error and "interval" in error and "port" in error
+
+
+def test_servicemonitors_bound_what_one_scrape_may_store(case: Case) -> None:
+    """sampleLimit and labelLimit are set by default, from values (issue 24, finding 6)."""
+    values = yaml.safe_load((helm.chart_path(case.chart) / "values.yaml").read_text())
+    for monitor in case.render().of_kind("ServiceMonitor"):
+        assert monitor["spec"]["sampleLimit"] == values["serviceMonitor"]["sampleLimit"] > 0
+        assert monitor["spec"]["labelLimit"] == values["serviceMonitor"]["labelLimit"] > 0
+
+
+def test_network_policies_name_real_ports_and_never_admit_everyone(case: Case) -> None:
+    """Each rendered NetworkPolicy selects this chart's pods, names only ports those pods
+    declare, and has no rule with an empty `from` (which would admit every source)."""
+    rendered = case.render()
+    for policy in rendered.of_kind("NetworkPolicy"):
+        [workload] = [d for d in rendered.documents if d["kind"] in POD_OWNERS]
+        template = workload["spec"]["template"]
+        assert (
+            policy["spec"]["podSelector"]["matchLabels"]
+            == workload["spec"]["selector"]["matchLabels"]
+        )
+        ports = {p["name"] for c in containers(template["spec"]) for p in c.get("ports", [])}
+        for rule in policy["spec"]["ingress"]:
+            assert rule["from"], f"{case.id}: an ingress rule without peers admits everyone"
+            assert {port["port"] for port in rule["ports"]} <= ports, case.id
 
 
 def test_checkov_passes_on_every_scenario(every_case: list[Case], tmp_path: Path) -> None:
@@ -233,6 +236,37 @@ def test_app_version_is_the_package_version(chart: str) -> None:
     values = yaml.safe_load((helm.chart_path(chart) / "values.yaml").read_text())
     assert values["image"]["pullPolicy"] == "IfNotPresent"
     assert values["image"]["tag"] == ""  # the default tag is appVersion
+    # The published image (the release workflow pushes ghcr.io/fastdining/<chart>:<version>).
+    assert (values["image"]["registry"], values["image"]["repository"]) == (
+        "ghcr.io",
+        f"fastdining/{chart}",
+    )
+    [deployment] = helm.render(chart).of_kind("Deployment")
+    images = {c["image"] for c in containers(deployment["spec"]["template"]["spec"])}
+    assert images == {f"ghcr.io/fastdining/{chart}:{meta['appVersion']}"}
+
+
+DIGEST = "sha256:" + "ab" * 32
+IMAGE_CASES = {
+    "a parent's registry wins": ({"global.imageRegistry": "mirror.example"}, "mirror.example/R:V"),
+    "no registry": ({"image.registry": ""}, "R:V"),
+    "a digest replaces the tag": ({"image.digest": DIGEST}, f"ghcr.io/R@{DIGEST}"),
+    "a tag of one's own": ({"image.tag": "dev"}, "ghcr.io/R:dev"),
+}
+
+
+@pytest.mark.parametrize("image_case", IMAGE_CASES, ids=list(IMAGE_CASES))
+@pytest.mark.parametrize("chart", COMPONENT_CHARTS)
+def test_the_image_reference_follows_bitnamis_keys(chart: str, image_case: str) -> None:
+    """registry (or `global.imageRegistry`), repository, and the digest or else the tag (the
+    chart's appVersion when empty); R and V stand for the default repository and appVersion."""
+    sets, expected = IMAGE_CASES[image_case]
+    meta = yaml.safe_load((helm.chart_path(chart) / "Chart.yaml").read_text())
+    values = yaml.safe_load((helm.chart_path(chart) / "values.yaml").read_text())
+    wanted = expected.replace("R", values["image"]["repository"]).replace("V", meta["appVersion"])
+    [deployment] = helm.render(chart, sets=sets).of_kind("Deployment")
+    images = {c["image"] for c in containers(deployment["spec"]["template"]["spec"])}
+    assert images == {wanted}
 
 
 def _readme_generator() -> Path:
@@ -256,8 +290,7 @@ def test_readme_table_is_generated_from_values(chart: str, tmp_path: Path) -> No
     assert copy.read_text() == readme.read_text(), f"{readme} is stale: run `make chart-docs`"
     generated = _leaf_types(json.loads((tmp_path / "schema.json").read_text()))
     ours = _leaf_types(json.loads((helm.chart_path(chart) / "values.schema.json").read_text()))
-    for parents_key in PARENT_CHART_KEYS:
-        ours.pop(parents_key)
+    ours = {k: v for k, v in ours.items() if k.split(".")[0] not in PARENT_CHART_KEYS}
     # The generator leaves `{}` defaults out of its schema: the keys come from the comments.
     values_text = (helm.chart_path(chart) / "values.yaml").read_text()
     params = set(re.findall(r"^## @param (\S+)", values_text, re.MULTILINE))
@@ -290,3 +323,30 @@ def _leaf_types(schema: dict[str, Any]) -> dict[str, set[str]]:
             yield f"{prefix}{key}", {"number" if kind == "integer" else kind for kind in kinds}
 
     return dict(walk(schema, ""))
+
+
+def _define(chart: str, name: str) -> str:
+    """The definition `{{- define "<chart>.<name>" -}}` in the chart's _helpers.tpl, up to the
+    blank line after it, with the chart's own name replaced by CHART."""
+    helpers = (helm.chart_path(chart) / "templates" / "_helpers.tpl").read_text()
+    start = '{{- define "' + chart + "." + name + '" -}}\n'
+    assert start in helpers, f"{chart}: no {name} definition"
+    body = helpers.split(start, 1)[1].split("\n\n", 1)[0]
+    assert body.endswith("{{- end }}"), body
+    return body.replace(chart, "CHART")
+
+
+@pytest.mark.parametrize(
+    "copy", ["templates/networkpolicy.yaml", "define image"], ids=["networkpolicy", "image"]
+)
+def test_the_charts_shared_templates_are_one_text(copy: str) -> None:
+    """The four charts stand alone (each is published on its own), so a few templates exist
+    once per chart: the copies must stay one text but for the chart's name."""
+    if copy.startswith("define "):
+        texts = {chart: _define(chart, copy.split()[1]) for chart in COMPONENT_CHARTS}
+    else:
+        texts = {
+            chart: (helm.chart_path(chart) / copy).read_text().replace(chart, "CHART")
+            for chart in COMPONENT_CHARTS
+        }
+    assert len(set(texts.values())) == 1, {chart: text[:300] for chart, text in texts.items()}

@@ -1,4 +1,5 @@
-"""The discord-relay chart: its one Secret, mounted as files; the log sink; one replica."""
+"""The discord-relay chart: its two Secrets (the token alone, the webhook URL), mounted as
+files; the log sink; one replica."""
 
 from __future__ import annotations
 
@@ -19,34 +20,46 @@ def pod(rendered: helm.Rendered) -> dict[str, Any]:
     return rendered.one("Deployment")["spec"]["template"]["spec"]
 
 
-def files_read(rendered: helm.Rendered) -> dict[str, str]:
-    """`*_FILE` variable -> the Secret key mounted at that path."""
+def _secret_volume(spec: dict[str, Any]) -> dict[str, Any]:
+    [volume] = [v for v in spec["volumes"] if "projected" in v]
+    return volume
+
+
+def files_read(rendered: helm.Rendered) -> dict[str, tuple[str, str]]:
+    """`*_FILE` variable -> (Secret name, key) mounted at that path."""
     spec = pod(rendered)
     [relay] = spec["containers"]
-    [volume] = [v for v in spec["volumes"] if "secret" in v]
+    volume = _secret_volume(spec)
     [mount] = [m for m in relay["volumeMounts"] if m["name"] == volume["name"]]
     assert mount["readOnly"] is True
     by_path = {
-        str(PurePosixPath(mount["mountPath"]) / item["path"]): item["key"]
-        for item in volume["secret"]["items"]
+        str(PurePosixPath(mount["mountPath"]) / item["path"]): (
+            source["secret"]["name"],
+            item["key"],
+        )
+        for source in volume["projected"]["sources"]
+        for item in source["secret"]["items"]
     }
     return {e["name"]: by_path[e["value"]] for e in relay["env"] if e["name"].endswith("_FILE")}
 
 
-def secret_name(rendered: helm.Rendered) -> str:
-    [volume] = [v for v in pod(rendered)["volumes"] if "secret" in v]
-    return volume["secret"]["secretName"]
+def _decoded(secret: dict[str, Any]) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
 
 
-def test_chart_secret_holds_webhook_and_given_token_read_as_files() -> None:
-    rendered = helm.render(CHART, sets={"discord.webhookUrl": WEBHOOK, "auth.token": "t" * 40})
-    secret = rendered.one("Secret")
-    decoded = {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
-    assert decoded == {"webhook-url": WEBHOOK, "token": "t" * 40}
-    assert secret_name(rendered) == secret["metadata"]["name"]
+def test_token_and_webhook_live_in_two_secrets_read_as_files() -> None:
+    """Alertmanager mounts the token's Secret whole: it must hold the token and nothing else."""
+    rendered = helm.render(
+        CHART, release="t", sets={"discord.webhookUrl": WEBHOOK, "auth.token": "t" * 40}
+    )
+    secrets = {s["metadata"]["name"]: _decoded(s) for s in rendered.of_kind("Secret")}
+    assert secrets == {
+        "t-discord-relay": {"token": "t" * 40},
+        "t-discord-relay-webhook": {"webhook-url": WEBHOOK},
+    }
     assert files_read(rendered) == {
-        "RELAY_AUTH_TOKEN_FILE": "token",
-        "DISCORD_WEBHOOK_URL_FILE": "webhook-url",
+        "RELAY_AUTH_TOKEN_FILE": ("t-discord-relay", "token"),
+        "DISCORD_WEBHOOK_URL_FILE": ("t-discord-relay-webhook", "webhook-url"),
     }
 
 
@@ -61,25 +74,35 @@ def test_token_is_generated_when_not_given() -> None:
 
 
 def test_log_sink_without_webhook_and_notes_say_so() -> None:
-    rendered = helm.render(CHART)
-    assert files_read(rendered) == {"RELAY_AUTH_TOKEN_FILE": "token"}
+    rendered = helm.render(CHART, release="t")
+    assert files_read(rendered) == {"RELAY_AUTH_TOKEN_FILE": ("t-discord-relay", "token")}
     assert "LOG SINK" in helm.notes(CHART)
-    assert "LOG SINK" not in helm.notes(CHART, sets={"discord.webhookUrl": WEBHOOK})
+    assert "LOG SINK" not in helm.notes(CHART, sets={"discord.existingSecret": "hook"})
 
 
 @pytest.mark.parametrize(
-    ("has_webhook", "expected"),
+    ("sets", "expected"),
     [
-        (True, {"RELAY_AUTH_TOKEN_FILE": "token", "DISCORD_WEBHOOK_URL_FILE": "webhook-url"}),
-        (False, {"RELAY_AUTH_TOKEN_FILE": "token"}),
+        (
+            {"auth.existingSecret": "tok", "discord.existingSecret": "hook"},
+            {
+                "RELAY_AUTH_TOKEN_FILE": ("tok", "token"),
+                "DISCORD_WEBHOOK_URL_FILE": ("hook", "webhook-url"),
+            },
+        ),
+        ({"auth.existingSecret": "tok"}, {"RELAY_AUTH_TOKEN_FILE": ("tok", "token")}),
     ],
+    ids=["both", "token-only"],
 )
-def test_existing_secret_is_mounted_and_named(has_webhook: bool, expected: dict) -> None:
-    sets = {"existingSecret": "relay-creds", "existingSecretHasWebhookUrl": has_webhook}
+def test_existing_secrets_are_mounted_and_named(sets: dict, expected: dict) -> None:
     rendered = helm.render(CHART, sets=sets)
     assert rendered.of_kind("Secret") == []
-    assert secret_name(rendered) == "relay-creds"
     assert files_read(rendered) == expected
+
+
+def test_a_webhook_given_twice_is_refused() -> None:
+    both = {"discord.webhookUrl": WEBHOOK, "discord.existingSecret": "hook"}
+    helm.assert_refused(CHART, "helm", both, "discord.existingSecret")
 
 
 def test_probes_are_healthz_and_readyz_on_8800() -> None:
@@ -116,15 +139,17 @@ def test_wrong_values_are_refused_by_name(sets: dict, named: str, binary: str) -
 def test_the_real_relay_reads_what_the_chart_mounts(tmp_path: Path) -> None:
     """The chart's env and Secret files, mounted under tmp_path, start the real relay with both."""
     rendered = helm.render(CHART, sets={"discord.webhookUrl": WEBHOOK, "auth.token": "t" * 40})
-    secret = rendered.one("Secret")["data"]
+    secrets = {s["metadata"]["name"]: s["data"] for s in rendered.of_kind("Secret")}
     spec = pod(rendered)
     [relay] = spec["containers"]
-    [volume] = [v for v in spec["volumes"] if "secret" in v]
+    volume = _secret_volume(spec)
     [mount] = [m for m in relay["volumeMounts"] if m["name"] == volume["name"]]
     root = tmp_path / "secret"
     root.mkdir()
-    for item in volume["secret"]["items"]:
-        (root / item["path"]).write_bytes(base64.b64decode(secret[item["key"]]))
+    for source in volume["projected"]["sources"]:
+        for item in source["secret"]["items"]:
+            data = secrets[source["secret"]["name"]][item["key"]]
+            (root / item["path"]).write_bytes(base64.b64decode(data))
     env = {
         e["name"]: e["value"].replace(mount["mountPath"], str(root))
         for e in relay["env"]

@@ -1,7 +1,8 @@
 """The Alertmanager configuration the umbrella gives kube-prometheus-stack, checked by the real
 amtool and run in a real Alertmanager that posts to a real relay (its bearer token checked),
 which posts to the Discord STAND-IN (testkit.discord). Only addresses and file paths are
-changed for loopback, by `stack_config.localize_alertmanager_config`."""
+changed for loopback: the relay's Service name mapped to its address
+(`fdc_local.rendered.map_service_urls`), the token seen where kube-prometheus-stack mounts it."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fdc_local.rendered import map_service_urls
 from testkit import stack_config
 from testkit.alertmanager import RunningAlertmanager, alert, run_alertmanager
 from testkit.discord import Standin, message_text, run_discord_standin, run_relay
 from testkit.processes import RunningServer
+from testkit.prometheus import target_of
 from testkit.tools import require_tool
 
 SLO = {"sloalert_slo": "fastapi-availability", "sloalert_namespace": "monitoring"}
@@ -128,11 +131,11 @@ class Installed:
 def installed(tmp_path: Path) -> Iterator[Installed]:
     """Alertmanager with the shipped config, the relay behind it, the stand-in behind that."""
     token = secrets.token_urlsafe(24)
-    secrets_dir = tmp_path / "secrets"
-    token_file = secrets_dir / stack_config.RELAY_FULLNAME / "token"
+    etc = tmp_path / "etc"  # laid over /etc in Alertmanager's own mount namespace
+    token_file = etc / Path(stack_config.relay_token_file()).relative_to("/etc")
     token_file.parent.mkdir(parents=True)
     token_file.write_text(token)
-    (tmp_path / "templates").mkdir()
+    (etc / "alertmanager" / "config").mkdir()
     with run_discord_standin(tmp_path) as standin:
         relay_env = {
             "DISCORD_WEBHOOK_URL": standin.webhook_url(),
@@ -143,15 +146,11 @@ def installed(tmp_path: Path) -> Iterator[Installed]:
             "RELAY_BACKOFF_BASE_SECONDS": "0.1",
         }
         with run_relay(tmp_path, relay_env) as relay:
-            config = stack_config.localize_alertmanager_config(
-                _shipped(),
-                relay_url=relay.base_url,
-                secrets_dir=secrets_dir,
-                templates_dir=tmp_path / "templates",
-            )
+            relay_service = f"{stack_config.RELAY_FULLNAME}:{stack_config.RELAY_PORT}"
+            config = map_service_urls(_shipped(), {relay_service: target_of(relay)})
             check = _amtool("check-config", str(_write(tmp_path / "local.yml", config)))
             assert check.returncode == 0, check.stdout + check.stderr
-            with run_alertmanager(tmp_path, config) as alertmanager:
+            with run_alertmanager(tmp_path, config, overlays={"/etc": etc}) as alertmanager:
                 yield Installed(alertmanager, relay, standin, token)
 
 

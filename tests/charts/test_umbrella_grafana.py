@@ -32,7 +32,7 @@ EXPORTED = {
 }
 # The seed's two alerts: threshold, labels, and words of the summary.
 SEED = {
-    "fdc-high-5xx-error-rate": (0.01, {"severity": "warning", "service": "web"}, "> 0.01"),
+    "fdc-high-5xx-error-rate": (0.01, {"severity": "warning", "service": "web"}, "> 1%"),
     "fdc-fastapi-p95-latency": (1.5, {"severity": "warning", "service": "fastapi"}, "> 1.5s"),
 }
 
@@ -119,7 +119,7 @@ def test_each_rule_is_the_seeds(uid: str) -> None:
     [evaluator] = [c["evaluator"] for c in data[rule["condition"]]["model"]["conditions"]]
     assert evaluator == {"type": "gt", "params": [threshold]}
     assert rule["for"] == "5m"
-    assert (rule["noDataState"], rule["execErrState"]) == ("NoData", "Alerting")
+    assert (rule["noDataState"], rule["execErrState"]) == ("NoData", "Error")
     assert rule["labels"] == labels
     annotations = rule["annotations"]
     assert set(annotations) == {"summary", "description", "runbook_url"}

@@ -100,7 +100,10 @@ def test_grafana_sidecars_pick_up_our_configmaps(real: helm.Rendered) -> None:
     }
     assert (alerts["LABEL"], alerts["LABEL_VALUE"]) in labelled
     alerting = labelled[(alerts["LABEL"], alerts["LABEL_VALUE"])]
-    assert set(alerting["data"]) == set(stack_config.GRAFANA_ALERTING_FILES)
+    # Keys prefixed with the umbrella's name (the sidecar writes every key into one folder).
+    assert set(alerting["data"]) == {
+        f"{chart_stub.UMBRELLA}-{name}" for name in stack_config.GRAFANA_ALERTING_FILES
+    }
     ours = [
         doc
         for doc in real.of_kind("ConfigMap")
@@ -134,3 +137,87 @@ def test_grafanas_admin_password_is_generated(real: helm.Rendered) -> None:
     [secret] = [d for d in real.of_kind("Secret") if d["metadata"]["name"] == f"{RELEASE}-grafana"]
     password = base64.b64decode(secret["data"]["admin-password"]).decode()
     assert len(password) >= 32 and password not in {"admin", "prom-operator"}
+
+
+def test_grafana_reads_configmaps_of_its_namespace_and_no_secret(real: helm.Rendered) -> None:
+    """Issue 24, finding 4, on the real Grafana chart: no ClusterRole for Grafana, a Role
+    reading configmaps only, and sidecars without NAMESPACE (their own) reading configmaps."""
+    grafana_roles = [
+        doc
+        for doc in real.documents
+        if doc["kind"] in {"ClusterRole", "Role"} and "grafana" in doc["metadata"]["name"]
+    ]
+    assert [doc["kind"] for doc in grafana_roles] == ["Role"]
+    for doc in grafana_roles:
+        for rule in doc["rules"]:
+            assert rule["resources"] == ["configmaps"], rule
+    [binding] = [
+        d for d in real.of_kind("RoleBinding") if d["metadata"]["name"] == f"{RELEASE}-grafana"
+    ]
+    assert binding["roleRef"]["name"] == grafana_roles[0]["metadata"]["name"]
+    for name, container in _grafana_containers(real).items():
+        if name.startswith("grafana-sc-"):
+            env = _env(container)
+            assert "NAMESPACE" not in env and env["RESOURCE"] == "configmap", name
+
+
+def test_prometheus_drops_forged_slo_series_by_its_default_scrape_class(
+    real: helm.Rendered,
+) -> None:
+    spec = real.one("Prometheus")["spec"]
+    wanted = stack_config.kps_values()["prometheus"]["prometheusSpec"]["scrapeClasses"]
+    assert spec["scrapeClasses"] == wanted
+
+
+def test_network_policy_peers_match_the_real_pod_labels(real: helm.Rendered) -> None:
+    """The relay admits Grafana by `app.kubernetes.io/name: grafana`: the label the real
+    Grafana chart puts on its pods (Prometheus' and Alertmanager's pods get theirs from
+    prometheus-operator, not from a chart)."""
+    [deployment] = [
+        d for d in real.of_kind("Deployment") if d["metadata"]["name"] == f"{RELEASE}-grafana"
+    ]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "grafana"
+
+
+def test_a_default_kps_picks_up_the_existing_kps_scenario(tmp_path: Any) -> None:
+    """kube-prometheus-stack alone, with its defaults, as release `kps`: what the
+    existing-kps scenario relies on and what it refuses (the alerts sidecar is off)."""
+    archive = chart_stub.real_kps_archive()
+    if archive is None:
+        pytest.skip("the real kube-prometheus-stack is not here (see the module's fixture)")
+    kps = helm.render(archive, release="kps", namespace="monitoring", include_crds=False)
+    prometheus = kps.one("Prometheus")["spec"]
+    assert prometheus["serviceMonitorSelector"] == {"matchLabels": {"release": "kps"}}
+    assert prometheus["ruleSelector"] == {"matchLabels": {"release": "kps"}}
+    assert prometheus["serviceMonitorNamespaceSelector"] == {}
+    assert prometheus["ruleNamespaceSelector"] == {}
+    alertmanager = kps.one("Alertmanager")["spec"]
+    assert alertmanager["alertmanagerConfigSelector"] == {}
+    assert alertmanager["alertmanagerConfigNamespaceSelector"] == {}
+    # No matcher strategy: prometheus-operator's default, OnNamespace.
+    assert "alertmanagerConfigMatcherStrategy" not in alertmanager
+    [grafana] = [d for d in kps.of_kind("Deployment") if d["metadata"]["name"] == "kps-grafana"]
+    sidecars = {c["name"]: _env(c) for c in grafana["spec"]["template"]["spec"]["containers"]}
+    assert sidecars["grafana-sc-dashboard"]["LABEL"] == "grafana_dashboard"
+    assert sidecars["grafana-sc-dashboard"]["NAMESPACE"] == "ALL"
+    assert "grafana-sc-alerts" not in sidecars
+
+
+def test_sloalert_refuses_every_alert_name_of_the_real_kps_rules(real: helm.Rendered) -> None:
+    # sloalert's list (conventions.KUBE_PROMETHEUS_STACK_ALERTS) was read from the chart's
+    # templates; the rules this install renders must all be in it (some are off by values).
+    from sloalert import conventions
+
+    kps = {
+        rule["alert"]
+        for doc in real.of_kind("PrometheusRule")
+        if doc["metadata"].get("labels", {}).get("app") == "kube-prometheus-stack"
+        for group in doc["spec"]["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert kps, "no kube-prometheus-stack alert rendered"
+    assert kps <= conventions.KUBE_PROMETHEUS_STACK_ALERTS, (
+        kps - conventions.KUBE_PROMETHEUS_STACK_ALERTS
+    )

@@ -168,7 +168,13 @@ def test_grafana_alerting_configmap_is_what_stack_config_reads(rendered: helm.Re
     alerts = stack_config.kps_values()["grafana"]["sidecar"]["alerts"]
     assert alerts["enabled"] is True
     [configmap] = _labelled(rendered, alerts["label"], alerts["labelValue"])
-    parsed = {key: yaml.safe_load(text) for key, text in configmap["data"].items()}
+    # Keys prefixed with the chart's name: the sidecar writes every ConfigMap's keys into one
+    # folder, where another ConfigMap's rules.yaml would overwrite a plain one.
+    prefix = yaml.safe_load((stack_config.UMBRELLA_DIR / "Chart.yaml").read_text())["name"] + "-"
+    assert all(key.startswith(prefix) for key in configmap["data"]), sorted(configmap["data"])
+    parsed = {
+        key.removeprefix(prefix): yaml.safe_load(text) for key, text in configmap["data"].items()
+    }
     assert parsed == stack_config.grafana_provisioning()
 
 
@@ -249,8 +255,20 @@ BAD_VALUES = {
         "ruleSelectorNilUsesHelmValues",
     ),
     "a relay Secret Alertmanager does not mount": (
-        {"discord-relay.existingSecret": "my-relay"},
+        {"discord-relay.auth.existingSecret": "my-relay"},
         "alertmanagerSpec.secrets must list my-relay",
+    ),
+    "a relay name Alertmanager's config does not post to": (
+        {"discord-relay.fullnameOverride": "", "discord-relay.nameOverride": "relay"},
+        "discord-relay.fullnameOverride",
+    ),
+    "two switches for the NetworkPolicies": (
+        {"networkPolicy.enabled": False},
+        "fastdining-api.networkPolicy.enabled must equal networkPolicy.enabled",
+    ),
+    "Grafana with the chart's own Secret-reading roles": (
+        {"kube-prometheus-stack.grafana.rbac.namespaced": False},
+        "kube-prometheus-stack.grafana.rbac.namespaced",
     ),
     "SLOAlerts without their CRD": ({"sloalert-operator.enabled": False}, "SLOAlert CRD"),
     "a runbook URL that is no URL": (
@@ -301,9 +319,20 @@ def test_notes_tell_how_to_reach_grafana_and_read_its_password() -> None:
 
 
 def test_notes_without_kps_say_what_the_teams_prometheus_must_select() -> None:
-    notes = _notes({"kube-prometheus-stack.enabled": False})
-    assert "port-forward" not in notes
-    assert "monitoring.fastdining.dev/prometheus=fdc-stack" in notes
+    notes = _notes_of_scenario("existing-kps-values.yaml", release="ours")
+    assert "svc/ours-grafana" not in notes and "svc/prometheus-operated" not in notes
+    assert "release=kps" in notes
+    assert "AlertmanagerConfig ours-fdc-stack-relay" in notes
+    # A port-forward, not the API server's service proxy, which the relay's NetworkPolicy
+    # does not admit on a cluster where the API server runs off the relay's node.
+    assert "port-forward svc/ours-discord-relay 8800:8800" in notes
+    assert "/proxy/" not in notes
+
+
+def _notes_of_scenario(name: str, *, release: str) -> str:
+    umbrella = chart_stub.built_umbrella("helm")
+    scenario = stack_config.UMBRELLA_DIR / "ci" / name
+    return helm.notes(umbrella, release=release, namespace="monitoring", values=[scenario])
 
 
 def test_checkov_passes_on_the_umbrella(tmp_path: Path) -> None:
@@ -312,6 +341,9 @@ def test_checkov_passes_on_the_umbrella(tmp_path: Path) -> None:
     renders the same objects (test_helm_v3_and_v4_render_the_same_objects) and checkov takes
     ~20 s a run."""
     (tmp_path / "fdc-stack.yaml").write_text(chart_stub.render_umbrella(helm="helm").text)
+    for scenario in helm.scenario_files(stack_config.UMBRELLA_DIR):
+        rendered = chart_stub.render_umbrella(helm="helm", values=[scenario])
+        (tmp_path / f"fdc-stack-{scenario.stem}.yaml").write_text(rendered.text)
     report = run_checkov(tmp_path)
     assert not report.failed, "\n".join(report.failed)
     assert report.passed > 0

@@ -1,14 +1,14 @@
 """The kind cluster of `make up`, as the end-to-end suite sees it: kubectl, port-forwards, traffic.
 
 Names come from the files that define them: the namespace from manifests/namespaces.yaml,
-the release and the install from scripts/kind.sh (which `make e2e` ran before this suite).
+the release and the install from the kind path (fdc_make.kind, which `make e2e` ran before this
+suite).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,35 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fdc_make import kind
 from testkit.kube import kubectl as run_kubectl
 from testkit.processes import LOOPBACK, free_port, run_server
-from testkit.tools import REPO_ROOT, find_tool, require_tool
+from testkit.tools import REPO_ROOT, require_tool
 
-KIND_SH = REPO_ROOT / "scripts" / "kind.sh"
 NAMESPACE_FILE = REPO_ROOT / "manifests" / "namespaces.yaml"
 NAMESPACE: str = next(yaml.safe_load_all(NAMESPACE_FILE.read_text(encoding="utf-8")))["metadata"][
     "name"
 ]
-RELEASE = "fdc"  # scripts/kind.sh's RELEASE (tests/kind checks the two agree)
+RELEASE = kind.RELEASE
 STANDIN_MANIFEST = Path(__file__).with_name("discord-standin.yaml")
-
-
-def docker_missing() -> str | None:
-    """Why Docker cannot run kind here, or None when a daemon answers."""
-    docker = find_tool("docker")
-    if docker is None:
-        return "the docker command is not on PATH"
-    answer = subprocess.run(
-        [str(docker), "version", "--format", "{{.Server.Version}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if answer.returncode != 0:
-        said = answer.stderr.strip().splitlines() or [f"docker version exited {answer.returncode}"]
-        return f"no Docker daemon answers ({said[-1]})"
-    return None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Fixtures of the end-to-end suite: the kind cluster of `make up`, port-forwards, the stand-in.
 
-`make e2e` (scripts/kind.sh e2e) runs `make up`, builds the Discord stand-in's image and then
-this suite with FDC_E2E=1 and FDC_E2E_KUBECONFIG set. Anywhere else (no Docker, no cluster) every
+`make e2e` (`python3 -m fdc_make e2e`) runs `make up`, builds the Discord stand-in's image and
+then this suite with FDC_E2E=1 and FDC_E2E_KUBECONFIG set. Each test's pytest timeout is its
+phases' budget (fdc_make.budgets); fixtures are bounded by their own timeouts, not the first test's
+(`make e2e` runs pytest with timeout_func_only). Anywhere else (no Docker, no cluster) every
 test here skips and says why; under `make e2e` a missing cluster fails instead, so the suite
 never passes by skipping.
 """
@@ -11,13 +13,15 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fdc_make import budgets, kind, prerequisites
 from testkit.discord import Standin
 
-from .cluster import KIND_SH, NAMESPACE, STANDIN_MANIFEST, Cluster, docker_missing
+from .cluster import NAMESPACE, STANDIN_MANIFEST, Cluster
 
 STANDIN_SERVICE = "discord-standin"
 STANDIN_PORT = 8080
@@ -28,7 +32,10 @@ def _unavailable_reason() -> str | None:
     kubeconfig = os.environ.get("FDC_E2E_KUBECONFIG")
     if kubeconfig and Path(kubeconfig).is_file():
         return None
-    why = docker_missing() or "FDC_E2E_KUBECONFIG names no kubeconfig of a `make up` cluster"
+    why = (
+        prerequisites.docker_problem()
+        or "FDC_E2E_KUBECONFIG names no kubeconfig of a `make up` cluster"
+    )
     return (
         f"the end-to-end suite runs against the kind cluster of `make up`, and {why}: run "
         "`make e2e` (needs Docker); without Docker, `make local` runs the stack on loopback"
@@ -71,16 +78,20 @@ def grafana(cluster: Cluster, logs: Path) -> Iterator[tuple[str, tuple[str, str]
 def standin(cluster: Cluster, logs: Path) -> Iterator[Standin]:
     """The Discord stand-in running in the cluster, and the relay re-installed to post to it.
 
-    The re-install is `scripts/kind.sh install` with DISCORD_WEBHOOK_URL: the same commands as
-    `make up`, a second time, so it is also the upgrade-in-place path.
+    The re-install is `python3 -m fdc_make install` with DISCORD_WEBHOOK_URL: the same commands
+    as `make up`, a second time, so it is also the upgrade-in-place path.
     """
-    image = os.environ.get("FDC_E2E_STANDIN_IMAGE", "fastdining/discord-standin:e2e")
-    manifest = STANDIN_MANIFEST.read_text(encoding="utf-8").replace(
-        "fastdining/discord-standin:e2e", image
-    )
+    image = os.environ.get("FDC_E2E_STANDIN_IMAGE", kind.STANDIN_IMAGE)
+    manifest = STANDIN_MANIFEST.read_text(encoding="utf-8").replace(kind.STANDIN_IMAGE, image)
     cluster.kubectl("-n", NAMESPACE, "apply", "-f", "-", stdin=manifest)
     cluster.kubectl(
-        "-n", NAMESPACE, "rollout", "status", f"deployment/{STANDIN_SERVICE}", "--timeout=180s"
+        "-n",
+        NAMESPACE,
+        "rollout",
+        "status",
+        f"deployment/{STANDIN_SERVICE}",
+        f"--timeout={budgets.ROLLOUT}s",
+        timeout=budgets.ROLLOUT + 60,
     )
     with cluster.port_forward(STANDIN_SERVICE, STANDIN_PORT, "/_control/requests", logs) as url:
         stand_in = Standin(port=int(url.rsplit(":", 1)[1]), workdir=logs)
@@ -89,9 +100,9 @@ def standin(cluster: Cluster, logs: Path) -> Iterator[Standin]:
             stand_in.base_url, f"http://{STANDIN_SERVICE}.{NAMESPACE}.svc:{STANDIN_PORT}"
         )
         subprocess.run(
-            [str(KIND_SH), "install"],
+            [sys.executable, "-m", "fdc_make", "install"],
             env={**cluster.env(), "DISCORD_WEBHOOK_URL": in_cluster},
             check=True,
-            timeout=1200,
+            timeout=budgets.INSTALL,
         )
         yield stand_in

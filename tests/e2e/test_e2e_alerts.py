@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
+from fdc_make import budgets
 from sloalert import exporters
 from testkit.discord import Standin
 from testkit.kube import wait_for
@@ -78,20 +80,21 @@ def _scraped_jobs(prometheus: str) -> set[str]:
     return {sample["metric"]["job"] for sample in up}
 
 
+@pytest.mark.timeout(budgets.ALERT_TEST)
 def test_errors_page_through_the_relay_and_resolve(
     cluster: Cluster, standin: Standin, prometheus: str
 ) -> None:
     wait_for(
         lambda: _scraped_jobs(prometheus) == {"fastapi", "django"},
         what="both apps scraped under the job labels the SLO presets read",
-        timeout=180,
+        timeout=budgets.SCRAPE,
     )
     _drive(cluster, {app: (boom, PRIMING) for app, (_, boom, _) in APPS.items()})
     for app, series in ERROR_SERIES.items():
         wait_for(
             lambda series=series: _series(prometheus, series),
             what=f"Prometheus scraping {app}'s first 5xx",
-            timeout=180,
+            timeout=budgets.SCRAPE,
         )
 
     failed = _drive(cluster, {app: (boom, ERRORS) for app, (_, boom, _) in APPS.items()})
@@ -100,7 +103,7 @@ def test_errors_page_through_the_relay_and_resolve(
         wait_for(
             lambda alert=alert: _page_embeds(standin, "FIRING", alert),
             what=f"the stand-in receiving {alert} (page) firing, from {app}",
-            timeout=420,
+            timeout=budgets.FIRST_PAGE,
         )
 
     failed = _drive(cluster, {app: (ok, GOOD) for app, (_, _, ok) in APPS.items()})
@@ -109,5 +112,5 @@ def test_errors_page_through_the_relay_and_resolve(
         wait_for(
             lambda alert=alert: _page_embeds(standin, "RESOLVED", alert),
             what=f"the stand-in receiving {alert} (page) resolved, from {app}",
-            timeout=480,
+            timeout=budgets.RESOLVE,
         )

@@ -4,9 +4,11 @@ cluster itself, the operator held to its chart's RBAC, the second install an upg
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
+from fdc_make import budgets
 from testkit.kube import KubectlError
 from testkit.tools import require_tool
 
@@ -126,7 +128,7 @@ def test_a_second_install_upgraded_the_release_in_place(cluster: Cluster, standi
     history = json.loads(
         subprocess.run(
             [
-                str(require_tool("helm")),
+                str(require_tool(os.environ.get("HELM", "helm"))),
                 "history",
                 RELEASE,
                 "--namespace",
@@ -143,6 +145,22 @@ def test_a_second_install_upgraded_the_release_in_place(cluster: Cluster, standi
     )
     assert len(history) >= 2, history
     assert history[-1]["status"] == "deployed", history[-1]
+
+
+def test_helm_test_passes_in_the_restricted_namespace(cluster: Cluster) -> None:
+    """No test pod the restricted level refuses (the umbrella turns kube-prometheus-stack's
+    Grafana test pod off: `grafana.testFramework.enabled: false` in its values)."""
+    helm = os.environ.get("HELM", "helm")
+    answer = subprocess.run(
+        [str(require_tool(helm)), "test", RELEASE, "--namespace", NAMESPACE, "--logs"],
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        timeout=budgets.ROLLOUT,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stdout[-3000:] + answer.stderr[-3000:]
+    assert "violates PodSecurity" not in answer.stderr
 
 
 def test_the_components_run_as_uid_10001_on_a_read_only_root(cluster: Cluster) -> None:

@@ -5,8 +5,8 @@ the Dockerfiles and their ignore files are read and checked against the reposito
   root .dockerignore; the context is the repository root, where .tools/ holds gigabytes). Applied
   the way BuildKit applies it, it lets in only what the Dockerfile copies: no tool, virtualenv,
   cache, test, chart or node module, and every COPY source it needs.
-- The same two stages (`python:3.11-slim AS builder`, then `python:3.11-slim`), the same two
-  `uv sync` steps, and the final stage runs as UID 10001.
+- The same two stages from the same base image pinned by digest (`<base>@sha256:... AS builder`,
+  then `<base>@sha256:...`), the same two `uv sync` steps, and the final stage runs as UID 10001.
 - Every workspace package the image's package needs (from uv.lock) is copied, pyproject and
   source, so `uv sync --no-editable` can build it.
 - uv, the build tool they share, is pinned once: the Makefile's UV_VERSION, passed as a build
@@ -22,13 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from docker.utils.build import Pattern
+from fdc_make import images, kind, release
+from fdc_podrunner.context import ContextFilter
 from testkit.tools import REPO_ROOT
 
-KIND_SH = REPO_ROOT / "scripts" / "kind.sh"
 MAKEFILE = REPO_ROOT / "Makefile"
 SKIP_WALK = {".git", ".tools", ".venv", "node_modules"}
-STAGES = ["python:3.11-slim AS builder", "python:3.11-slim"]
+# python:3.11.14-slim-bookworm's multi-architecture index (amd64 and arm64: the release builds
+# both), by digest: a tag can move under the same name, a digest cannot.
+BASE = (
+    "python:3.11.14-slim-bookworm"
+    "@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d"
+)
+STAGES = [f"{BASE} AS builder", BASE]
 # Paths that must never enter any build context (one of each kind the ignore files must stop).
 NEVER_SENT = [
     ".tools/bin/prometheus",
@@ -84,27 +90,6 @@ def instructions(dockerfile: Path) -> list[Instruction]:
     return parsed
 
 
-class ContextFilter:
-    """A .dockerignore applied as BuildKit applies it (moby's patternmatcher): patterns in order,
-    the last one matching the path or any of its parent folders decides, `!` lets back in.
-    docker-py's Pattern does the matching of one pattern (`*`, `**`, `?`, classes)."""
-
-    def __init__(self, ignore_file: Path) -> None:
-        lines = ignore_file.read_text(encoding="utf-8").splitlines()
-        self.patterns = [
-            Pattern(line.strip()) for line in lines if line.strip() and not line.startswith("#")
-        ]
-
-    def sends(self, path: str) -> bool:
-        parts = path.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        excluded = False
-        for pattern in self.patterns:
-            if any(pattern.match(prefix) for prefix in prefixes):
-                excluded = not pattern.exclusion
-        return not excluded
-
-
 def repository_files() -> list[str]:
     files = []
     for directory, subdirs, names in os.walk(REPO_ROOT):
@@ -141,7 +126,7 @@ def test_every_image_and_the_stand_in_have_a_dockerfile() -> None:
 def test_the_ignore_file_sends_only_what_the_dockerfile_copies(dockerfile: Path) -> None:
     ignore_file = dockerfile.with_name(dockerfile.name + ".dockerignore")
     assert ignore_file.is_file(), f"{_relative(dockerfile)} has no {ignore_file.name} beside it"
-    context = ContextFilter(ignore_file)
+    context = ContextFilter.from_file(ignore_file)
     leaks = [path for path in NEVER_SENT if context.sends(path)]
     # The test kit is the stand-in image's payload; every other image leaves tests out.
     assert not leaks, f"{_relative(ignore_file)} lets these into the build context: {leaks}"
@@ -185,24 +170,32 @@ def test_uv_comes_from_the_one_pin(dockerfile: Path) -> None:
     assert "astral-sh/uv" not in text
 
 
+def test_every_from_names_its_image_by_digest() -> None:
+    for dockerfile in DOCKERFILES:
+        for instruction in instructions(dockerfile):
+            if instruction.keyword == "FROM":
+                image = instruction.arguments.split()[0]
+                assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), (
+                    f"{_relative(dockerfile)}: FROM {image} has no digest"
+                )
+
+
 def test_the_makefile_holds_the_pin_and_passes_it_to_every_build() -> None:
     makefile = MAKEFILE.read_text(encoding="utf-8")
     pins = re.findall(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE)
     assert len(pins) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", pins[0]), pins
-    assert "IMAGE_UV_VERSION=$(UV_VERSION) scripts/kind.sh" in makefile
-    script = KIND_SH.read_text(encoding="utf-8")
-    builds = re.findall(r"^\s*docker (?:buildx )?build .*", script, re.MULTILINE)
-    assert builds and all('--build-arg "UV_VERSION=$IMAGE_UV_VERSION"' in b for b in builds)
+    assert "IMAGE_UV_VERSION=$(UV_VERSION) $(PYTHON) -m fdc_make\n" in makefile
+    # Both places that build images pass it (the kind path and the release).
+    for module in (images, release):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        builds = len(re.findall(r'"docker",\s*"buildx",\s*"build"', source))
+        assert builds == source.count('f"UV_VERSION={uv_version}"') >= 1, module.__name__
 
 
 def test_each_component_chart_has_its_dockerfile() -> None:
-    script = KIND_SH.read_text(encoding="utf-8")
-    table = re.search(r"^IMAGE_DOCKERFILES=\(\n(.*?)^\)", script, re.MULTILINE | re.DOTALL)
-    assert table is not None
-    entries = dict(line.strip().split("=", 1) for line in table.group(1).splitlines())
     charts = {path.parent.name for path in (REPO_ROOT / "charts").glob("*/Chart.yaml")}
-    assert set(entries) == charts - {"fdc-stack"}
-    assert all((REPO_ROOT / dockerfile).is_file() for dockerfile in entries.values()), entries
+    assert set(kind.IMAGE_DOCKERFILES) == charts - {"fdc-stack"}
+    assert all((REPO_ROOT / path).is_file() for path in kind.IMAGE_DOCKERFILES.values())
 
 
 def workspace_needs(package: str) -> set[str]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fdc_local.stack import Stack, run_stack
 from testkit import bench_results
 from testkit.alert_path import AlertPathRun, drive_alert_path, whole_path_result
-from testkit.stack import Stack, run_stack
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """The whole alert path, for real, on loopback: a failing request becomes a Discord message.
 
-Both apps, node_exporter, Prometheus 3 with the rules `sloalert render` makes of the SLOAlerts
-the umbrella ships, Alertmanager 0.33 with the umbrella's configuration (addresses and paths
-localized, nothing else), the relay with its token from a file, and the Discord stand-in.
+Our four workloads from their rendered pods (the pod runner), node_exporter, Prometheus 3 with
+the rules `sloalert render` makes of the SLOAlerts the umbrella ships, Alertmanager 0.33 with the
+configuration kube-prometheus-stack renders (Service names mapped to addresses, nothing else),
+and the Discord stand-in.
 Prometheus scrapes and evaluates every 1 s (30 s in a cluster); nothing else is shortened. The
 scenario (testkit.alert_path) runs once for the folder; each test checks one thing it saw.
 """
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fdc_local import rendered
+from fdc_local.stack import NODE_EXPORTER_JOB, Stack, chart_job, render_rules
 from testkit import bench_results, stack_config
 from testkit.alert_path import (
     PAGE_ALERT,
@@ -24,7 +27,6 @@ from testkit.alert_path import (
     alert_embeds,
 )
 from testkit.discord import validate_message
-from testkit.stack import NODE_EXPORTER_JOB, Stack, chart_job, render_rules
 
 # The first test also starts the stack and runs the scenario (about 3 minutes).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -37,6 +39,24 @@ def test_every_target_is_up_with_the_job_label_its_chart_gives(
     assert jobs == dict.fromkeys(stack.jobs.values(), "up")
     scraped = {chart_job("fastdining-api"), chart_job("airestaurant"), NODE_EXPORTER_JOB}
     assert scraped <= jobs.keys()
+
+
+def test_each_workload_is_scraped_with_the_labels_its_rendered_servicemonitor_gives(
+    stack: Stack, alert_path: AlertPathRun
+) -> None:
+    expected = {
+        endpoint.service: endpoint.labels for endpoint in rendered.scrape_endpoints(stack.manifests)
+    }
+    scraped = {
+        target["labels"]["service"]: {k: v for k, v in target["labels"].items() if k != "instance"}
+        for target in alert_path.targets
+        if "service" in target["labels"]
+    }
+    assert scraped == expected
+    assert {labels["job"] for labels in expected.values()} >= {
+        chart_job("fastdining-api"),
+        chart_job("airestaurant"),
+    }
 
 
 def test_the_operator_accepts_every_shipped_sloalert(
@@ -75,20 +95,25 @@ def test_prometheus_runs_the_rendered_rules_with_only_group_intervals_changed(
     ]
 
 
-def test_alertmanager_runs_the_umbrellas_config_with_only_addresses_and_paths_changed(
+def test_alertmanager_runs_the_rendered_config_with_only_service_names_changed(
     stack: Stack,
 ) -> None:
     config_file = stack.alertmanager.server.log_path.parent / "alertmanager.yml"
     running = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    shipped = stack_config.alertmanager_config()
+    shipped = rendered.alertmanager_config(stack.manifests)
+    assert shipped == stack_config.alertmanager_config()  # the Secret renders the values as is
     changed = {
         path: (value, _flat(running).get(path))
         for path, value in _flat(shipped).items()
         if _flat(running).get(path) != value
     }
     assert _flat(running).keys() == _flat(shipped).keys()
-    assert {path.rsplit(".", 1)[-1] for path in changed} <= {"url", "credentials_file", "0"}
-    assert changed, "the in-cluster relay address must have been replaced"
+    assert {path.rsplit(".", 1)[-1] for path in changed} == {"url"}
+    relay = f"{stack.relay.host}:{stack.relay.port}"
+    assert all(
+        old.startswith(f"{stack_config.IN_CLUSTER_RELAY_URL}/") and f"//{relay}/" in new
+        for old, new in changed.values()
+    ), changed
     # And Alertmanager runs it: the routing it reports is the shipped one.
     status = httpx.get(f"{stack.alertmanager.base_url}/api/v2/status", timeout=10).json()
     loaded = yaml.safe_load(status["config"]["original"])

@@ -8,9 +8,9 @@ A failure lists each dead selector with the file it comes from and why it matche
 from __future__ import annotations
 
 import pytest
+from fdc_local.stack import Stack
 from testkit import dead_queries
 from testkit.alert_path import AlertPathRun
-from testkit.stack import Stack
 
 # The first test also starts the stack and runs the scenario (about 3 minutes).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -50,10 +50,16 @@ def test_a_misspelt_selector_is_reported_with_its_file(
         ),
         dead_queries.Query("seed.yaml: alert B", 'rate(http_requests_total{job="fastap"}[5m])'),
         dead_queries.Query("seed.yaml: alert C", 'rate(http_requests_total{job="fastapi"}[5m])'),
+        dead_queries.Query(
+            "seed.yaml: alert D", 'rate(http_requests_total{job=~"fastapi|flask"}[5m])'
+        ),
     ]
     dead = dead_queries.dead_selectors(queries, stack.prometheus.base_url)
     assert [(item.query.source, item.selector) for item in dead] == [
         ("seed.yaml: alert A", 'http_request_total{job="fastapi"}'),
         ("seed.yaml: alert B", 'http_requests_total{job="fastap"}'),
+        ("seed.yaml: alert D", 'http_requests_total{job=~"fastapi|flask"}'),
     ]
     assert "no series named http_request_total" in str(dead[0])
+    # Each alternative is asked alone: the dead one is named.
+    assert 'none with job="flask"' in str(dead[2])

@@ -37,7 +37,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "airestaurant.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "airestaurant.imageTag" .) }}
+{{- $registry := dig "imageRegistry" "" (.Values.global | default dict) | default .Values.image.registry }}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (include "airestaurant.imageTag" .) }}
+{{- end }}
 {{- end }}
 
 {{- define "airestaurant.secretName" -}}
@@ -85,6 +91,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 - name: AIRESTAURANT_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+- name: AIRESTAURANT_BOOM_ENABLED
+  value: {{ .Values.boom.enabled | quote }}
 - name: AIRESTAURANT_THREADS
   value: {{ .Values.threads | quote }}
 - name: AIRESTAURANT_BIND
@@ -116,4 +124,11 @@ seccompProfile:
 - name: data
   mountPath: /data
 {{- end }}
+{{- end }}
+
+{{/* The NetworkPolicy's peers, from values (its ingress peers and Prometheus), and the one port
+they may reach (/metrics included): templates/networkpolicy.yaml reads them. */}}
+{{- define "airestaurant.networkPolicy" -}}
+port: http
+from: {{ concat (.Values.networkPolicy.ingressFrom | default list) (.Values.networkPolicy.metricsFrom | default list) | toJson }}
 {{- end }}

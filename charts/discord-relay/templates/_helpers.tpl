@@ -37,16 +37,33 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "discord-relay.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "discord-relay.imageTag" .) }}
+{{- $registry := dig "imageRegistry" "" (.Values.global | default dict) | default .Values.image.registry }}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (include "discord-relay.imageTag" .) }}
+{{- end }}
 {{- end }}
 
-{{/* The Secret with `token` and (optionally) `webhook-url`: an output the umbrella hands to
-Alertmanager and Grafana. */}}
-{{- define "discord-relay.secretName" -}}
-{{- .Values.existingSecret | default (include "discord-relay.fullname" .) }}
+{{/* The Secret with `token` only: an output the umbrella hands to Alertmanager (mounted whole)
+and Grafana, so it holds nothing else. */}}
+{{- define "discord-relay.tokenSecretName" -}}
+{{- .Values.auth.existingSecret | default (include "discord-relay.fullname" .) }}
+{{- end }}
+
+{{/* The Secret with `webhook-url`, read by the relay alone. */}}
+{{- define "discord-relay.webhookSecretName" -}}
+{{- .Values.discord.existingSecret | default (printf "%s-webhook" (include "discord-relay.fullname" .) | trunc 63 | trimSuffix "-") }}
 {{- end }}
 
 {{- define "discord-relay.hasWebhook" -}}
-{{- if .Values.existingSecret }}{{ if .Values.existingSecretHasWebhookUrl }}true{{ end }}
-{{- else if .Values.discord.webhookUrl }}true{{ end }}
+{{- if or .Values.discord.existingSecret .Values.discord.webhookUrl }}true{{ end }}
+{{- end }}
+
+{{/* The NetworkPolicy's peers, from values (Alertmanager, Grafana and Prometheus), and the one port
+they may reach (/metrics included): templates/networkpolicy.yaml reads them. */}}
+{{- define "discord-relay.networkPolicy" -}}
+port: http
+from: {{ concat (.Values.networkPolicy.clientsFrom | default list) (.Values.networkPolicy.metricsFrom | default list) | toJson }}
 {{- end }}

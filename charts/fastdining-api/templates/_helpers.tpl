@@ -37,5 +37,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "fastdining-api.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "fastdining-api.imageTag" .) }}
+{{- $registry := dig "imageRegistry" "" (.Values.global | default dict) | default .Values.image.registry }}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (include "fastdining-api.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/* The NetworkPolicy's peers, from values (its ingress peers and Prometheus), and the one port
+they may reach (/metrics included): templates/networkpolicy.yaml reads them. */}}
+{{- define "fastdining-api.networkPolicy" -}}
+port: http
+from: {{ concat (.Values.networkPolicy.ingressFrom | default list) (.Values.networkPolicy.metricsFrom | default list) | toJson }}
 {{- end }}

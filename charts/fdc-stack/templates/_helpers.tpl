@@ -25,8 +25,37 @@ app.kubernetes.io/part-of: fastdining-observability
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
-{{/* The name of the relay's Secret: the relay chart's `existingSecret`, else its fixed fullname. */}}
+{{/* The relay's fullname, as the discord-relay chart derives it (a test compares it with the
+rendered Service). */}}
+{{- define "fdc-stack.relayFullname" -}}
+{{- $relay := index .Values "discord-relay" }}
+{{- if $relay.fullnameOverride }}
+{{- $relay.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default "discord-relay" $relay.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The relay's token Secret (the key `token` alone): `discord-relay.auth.existingSecret`, else
+the one the relay chart creates under its fullname. */}}
 {{- define "fdc-stack.relaySecretName" -}}
 {{- $relay := index .Values "discord-relay" }}
-{{- default $relay.fullnameOverride $relay.existingSecret }}
+{{- dig "auth" "existingSecret" "" $relay | default (include "fdc-stack.relayFullname" .) }}
+{{- end }}
+
+{{/* One Alertmanager matcher string (`name = "value"`, `name=~value`...) as an
+AlertmanagerConfig matcher ({name, value, matchType}). */}}
+{{- define "fdc-stack.amcMatcher" -}}
+{{- $re := `^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$` }}
+{{- if not (regexMatch $re .) }}
+{{- fail (printf "kube-prometheus-stack.alertmanager.config: cannot translate the matcher %q into an AlertmanagerConfig" .) }}
+{{- end }}
+name: {{ regexReplaceAll $re . "${1}" }}
+matchType: {{ regexReplaceAll $re . "${2}" | quote }}
+value: {{ regexReplaceAll $re . "${3}" | quote }}
 {{- end }}

@@ -37,7 +37,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "sloalert-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "sloalert-operator.imageTag" .) }}
+{{- $registry := dig "imageRegistry" "" (.Values.global | default dict) | default .Values.image.registry }}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (include "sloalert-operator.imageTag" .) }}
+{{- end }}
 {{- end }}
 
 {{- define "sloalert-operator.serviceAccountName" -}}
@@ -67,8 +73,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["prometheuses"]
   verbs: ["list", "watch"]
+# The Selected condition: which ThanosRuler loads the rule (same selectors as a Prometheus).
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["thanosrulers"]
+  verbs: ["list", "watch"]
 # Events on SLOAlerts (InvalidSpec, ApplyFailed, ...).
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+{{- end }}
+
+{{/* The NetworkPolicy's peers, from values (Prometheus), and the one port
+they may reach (/metrics included): templates/networkpolicy.yaml reads them. */}}
+{{- define "sloalert-operator.networkPolicy" -}}
+port: metrics
+from: {{ .Values.networkPolicy.metricsFrom | default list | toJson }}
 {{- end }}

@@ -18,6 +18,7 @@ from typing import Any, Final
 # name (any burn-rate SLOAlert), or ".*" for all of them.
 SUBSTITUTIONS: Final = {
     "namespace": ".*",  # the namespace picker's All, which also matches no namespace label
+    "group": ".*",  # the SLOs dashboard's group picker's All (also SLOs without groups)
     "__rate_interval": "1m",  # at least four scrapes at the umbrella's 15 s interval
 }
 SLO_VARIABLE: Final = "slo"

@@ -1,5 +1,7 @@
 """SLOs: one row per SLOAlert (repeated over the `slo` variable), read from the series the rule
-generator records for every burn-rate SLO, so the dashboard needs no SLO's spec.
+generator records for every burn-rate SLO, so the dashboard needs no SLO's spec. A grouped SLO
+(indicator.groupBy) has its series per group, told apart by `sloalert_group`: the `group`
+variable picks groups, and the legends name them.
 
 Per SLO: its objective, the SLI now and over the whole window, the error budget left, the burn
 rate over the tiers' windows against their factors, the budget's burn-down, and its alerts
@@ -14,13 +16,14 @@ from grafana_foundation_sdk.builders import common, dashboard, stat, table, time
 from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
 from sloalert import burnrate, conventions
-from sloalert.conventions import NAMESPACE_LABEL, SLO_LABEL
+from sloalert.conventions import GROUP_LABEL, NAMESPACE_LABEL, SLO_LABEL
 from sloalert.promql import Matcher, Selector, eq
 
 from fdc_dashboards import panels
 
 UID: Final = "fdc-slos"
 SLO_VARIABLE: Final = "slo"
+GROUP_VARIABLE: Final = "group"
 # The windows the burn-rate panel shows: each tier pair's long window, and the page's 5m.
 BURN_WINDOWS: Final = ("5m", "1h", "6h", "1d", "3d")
 # The factors are those of a 30-day SLO, the default window (other windows scale them).
@@ -31,10 +34,19 @@ _OWN: Final = (
     Matcher(SLO_LABEL, "=~", f"${SLO_VARIABLE}"),
     panels.namespace_matcher(NAMESPACE_LABEL),
 )
+# Series recorded per group; All (`.*`) also matches an ungrouped SLO's, which lack the label.
+_GROUPED: Final = (*_OWN, Matcher(GROUP_LABEL, "=~", f"${GROUP_VARIABLE}"))
+LEGEND: Final = f"{{{{{NAMESPACE_LABEL}}}}} {{{{{SLO_LABEL}}}}} {{{{{GROUP_LABEL}}}}}"
 
 
 def series(record: str) -> Selector:
+    """One of the SLO-wide series (objective, error budget): the same for every group."""
     return Selector(record, _OWN)
+
+
+def per_group(record: str) -> Selector:
+    """One of the series recorded per group (the SLI, the budget left)."""
+    return Selector(record, _GROUPED)
 
 
 def burn_factors() -> list[float]:
@@ -54,7 +66,7 @@ def _stat(title: str, description: str, expr: str, unit: str = "percentunit") ->
         .graph_mode(common_model.BigValueGraphMode.NONE)
         .color_mode(common_model.BigValueColorMode.VALUE)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]))
-        .with_target(panels.query(expr, "{{sloalert_namespace}} {{sloalert_slo}}").ref_id("A"))
+        .with_target(panels.query(expr, LEGEND).ref_id("A"))
         .height(5)
         .span(6)
     )
@@ -70,7 +82,7 @@ def objective() -> stat.Panel:
 
 
 def sli_now() -> stat.Panel:
-    ratio = series(conventions.error_ratio_record("5m"))
+    ratio = per_group(conventions.error_ratio_record("5m"))
     return _stat(
         "SLI now (5m)",
         f"Good events over the last 5 minutes: 1 - {ratio.metric}. No value: no traffic.",
@@ -79,7 +91,7 @@ def sli_now() -> stat.Panel:
 
 
 def sli_window() -> stat.Panel:
-    whole = series(conventions.WINDOW_ERROR_RATIO_RECORD)
+    whole = per_group(conventions.WINDOW_ERROR_RATIO_RECORD)
     return _stat(
         "SLI over the window",
         "Good events over the SLO's whole window (30d by default), weighted by traffic: "
@@ -93,7 +105,7 @@ def budget_left() -> stat.Panel:
         "Error budget left",
         "The share of the window's error budget not yet spent "
         f"({conventions.BUDGET_REMAINING_RECORD}); below 0 the SLO is broken.",
-        str(series(conventions.BUDGET_REMAINING_RECORD)),
+        str(per_group(conventions.BUDGET_REMAINING_RECORD)),
     ).thresholds(panels.thresholds((None, panels.RED), (0, panels.ORANGE), (0.25, panels.GREEN)))
 
 
@@ -112,14 +124,16 @@ def burn_rate() -> timeseries.Panel:
         ).thresholds(panels.thresholds((None, panels.GREEN), *zip(factors, COLORS, strict=True)))
     )
     for ref, window in zip("ABCDE", BURN_WINDOWS, strict=True):
-        ratio = series(conventions.error_ratio_record(window))
-        expr = f"{ratio}\n/ ignoring ({conventions.WINDOW_LABEL})\n{budget}"
-        panel = panel.with_target(panels.query(expr, window).ref_id(ref))
+        ratio = per_group(conventions.error_ratio_record(window))
+        # group_left: a grouped SLO has one ratio per group and one budget for them all.
+        expr = f"{ratio}\n/ on ({SLO_LABEL}, {NAMESPACE_LABEL}) group_left\n{budget}"
+        legend = f"{window} {{{{{GROUP_LABEL}}}}}"
+        panel = panel.with_target(panels.query(expr, legend).ref_id(ref))
     return panel
 
 
 def burn_down() -> timeseries.Panel:
-    remaining = str(series(conventions.BUDGET_REMAINING_RECORD))
+    remaining = str(per_group(conventions.BUDGET_REMAINING_RECORD))
     return (
         panels.graph(
             "Error budget left over time",
@@ -129,12 +143,15 @@ def burn_down() -> timeseries.Panel:
             "percentunit",
         )
         .thresholds(panels.thresholds((None, panels.RED), (0, panels.GREEN)))
-        .with_target(panels.query(remaining, "budget left").ref_id("A"))
+        .with_target(panels.query(remaining, f"budget left {{{{{GROUP_LABEL}}}}}").ref_id("A"))
     )
 
 
 def alerts_firing() -> table.Panel:
-    firing = Selector("ALERTS", (eq("alertstate", "firing"), *_OWN))
+    # A grouped SLO's no-data alert is about all its groups and has no sloalert_group: the
+    # empty alternative keeps it (and other SLO-wide alerts) in view when a group is picked.
+    anyone = Matcher(GROUP_LABEL, "=~", f"${GROUP_VARIABLE}|")
+    firing = Selector("ALERTS", (eq("alertstate", "firing"), *_OWN, anyone))
     return (
         table.Panel()
         .title("Alerts firing now")
@@ -190,6 +207,28 @@ def build() -> dashboard.Dashboard:
             .sort(model.VariableSort.ALPHABETICAL_ASC)
             .multi(True)
             .include_all(True)
+            .current(model.VariableOption(selected=True, text="All", value="$__all"))
+        )
+        .with_variable(
+            dashboard.QueryVariable(GROUP_VARIABLE)
+            .label("Group")
+            .description(
+                "Groups of SLOs with indicator.groupBy (sloalert_group, e.g. handler=/menu); "
+                "All also shows SLOs without groups."
+            )
+            .datasource(panels.DATASOURCE)
+            .query(
+                {
+                    "query": f"label_values({conventions.BUDGET_REMAINING_RECORD}"
+                    f'{{{SLO_LABEL}=~"${SLO_VARIABLE}"}}, {GROUP_LABEL})',
+                    "refId": "groups",
+                }
+            )
+            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .sort(model.VariableSort.ALPHABETICAL_ASC)
+            .multi(True)
+            .include_all(True)
+            .all_value(panels.ALL_VALUE)
             .current(model.VariableOption(selected=True, text="All", value="$__all"))
         )
         .with_row(dashboard.Row(f"SLO ${SLO_VARIABLE}").repeat(SLO_VARIABLE))

@@ -69,5 +69,20 @@ def test_thresholds_sit_where_the_alerts_fire() -> None:
         for panel in _panels(board)
     }
     assert steps["5xx error ratio (FastAPI and Django together)"] == [None, alerts.ERROR_RATIO]
-    assert steps["FastAPI p95 latency by handler"] == [None, alerts.FASTAPI_P95_SECONDS]
+    assert steps["FastAPI p95 latency, all requests"] == [None, alerts.FASTAPI_P95_SECONDS]
+    # The alert reads the overall p95: no per-route line suggests that one route crossing it
+    # would alert.
+    assert steps["FastAPI p95 latency by handler"] == []
+    assert steps["Django p95 latency by view"] == []
     assert steps["CPU busy per node"] == [None, alerts.CPU_BUSY]
+
+
+def test_requests_per_second_shows_each_app_and_their_total() -> None:
+    board = _load(generate.OUTPUT_DIR / "fdc-services.json")
+    [panel] = [p for p in _panels(board) if p["title"] == "Requests per second by service"]
+    legends = [target["legendFormat"] for target in panel["targets"]]
+    assert legends == ["FastAPI", "Django", "Total"]
+    total = panel["targets"][2]["expr"]
+    # An idle app counts as 0 in the total instead of hiding the other's traffic.
+    assert total.count("or vector(0)") == 2
+    assert all(target["expr"].split("(", 1)[1] in total for target in panel["targets"][:2])

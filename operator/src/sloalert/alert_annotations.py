@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sloalert.burnrate import Condition
+from sloalert.conventions import GROUP_LABEL
 from sloalert.models import SLOAlert
 from sloalert.promql import Selector, number
 
@@ -22,8 +23,13 @@ def literal(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
-def _subject(slo: SLOAlert) -> str:
-    return literal(f"{slo.spec.service} SLO {slo.metadata.name}")
+# A grouped SLO's group, from the label its recorded series carry ("handler=/menu").
+GROUP = f"{{{{ $labels.{GROUP_LABEL} }}}}"
+
+
+def _subject(slo: SLOAlert, grouped: bool = True) -> str:
+    subject = literal(f"{slo.spec.service} SLO {slo.metadata.name}")
+    return f"{subject} ({GROUP})" if grouped and slo.spec.indicator.group_by else subject
 
 
 def _promise(slo: SLOAlert) -> str:
@@ -66,11 +72,14 @@ def threshold(slo: SLOAlert, what: str) -> dict[str, str]:
 
 def no_data(slo: SLOAlert, sources: Sequence[Selector], held: str) -> dict[str, str]:
     series = literal(", ".join(str(selector) for selector in sources))
+    subject = _subject(slo, grouped=False)
     return {
-        "summary": f"{_subject(slo)}: no data",
+        # No group: the alert means none of the series exists, in any group.
+        "summary": f"{subject}: no data",
         "description": (
-            f"None of the series {_subject(slo)} reads ({series}) has existed for {held}: the "
-            "service is not scraped, or its metrics were renamed. The SLO's other alerts "
-            "cannot fire until data returns."
+            f"None of the series {subject} reads ({series}) has existed for {held}, "
+            f"though they did within the last {slo.spec.window}: the service stopped being "
+            "scraped, or its metrics were renamed. The SLO's other alerts cannot fire until "
+            "data returns."
         ),
     }

@@ -4,25 +4,34 @@
     sloalert render manifests/slo > rules.yaml                  # PrometheusRule objects
     sloalert render --format rules manifests/slo | promtool check rules
     sloalert check --prometheus http://localhost:9090 manifests/slo   # see check_command
+    sloalert convert sloth-slos.yml openslo/ > slos.yaml        # see convert
 
 Exit codes: 0 all good, 1 a resource is invalid (one line per problem on stdout for validate,
-stderr for render), 2 bad usage.
+stderr for render), 2 bad usage; 141 when the reader of stdout went away (`| head`) and 130 on
+Ctrl-C, both without a traceback, as other Unix tools end then.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Final, TextIO
 
-from sloalert import check_command, documents, render, series_check
+from sloalert import check_command, convert, documents, render, series_check
 from sloalert.errors import InvalidSLOAlert, Problem
 from sloalert.generator import RuleSet, generate
 from sloalert.models import SLOAlert
 from sloalert.validation import load
 
+# What a shell reports for a process ended by SIGPIPE or by Ctrl-C (128 + the signal).
+EXIT_BROKEN_PIPE: Final = 128 + signal.SIGPIPE
+EXIT_INTERRUPTED: Final = 128 + signal.SIGINT
 FORMAT_PROMETHEUS_RULE = "prometheusrule"
 FORMAT_RULES = "rules"
 
@@ -111,11 +120,57 @@ def _check(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) ->
     for report in reports:
         print(report, file=out)
     found = [
-        (item.document.origin, item.document.name, series_check.probes(item.slo.spec))
+        check_command.Checked(
+            item.document.origin,
+            item.document.name,
+            series_check.probes(item.slo.spec),
+            series_check.grouping(item.slo.spec),
+        )
         for item in loaded
     ]
-    code = check_command.run(found, args.prometheus, out, err, timeout=args.timeout)
-    return code if code or not reports else check_command.EXIT_DEAD
+    if not found:
+        return check_command.EXIT_DEAD  # nothing valid to ask Prometheus about
+    return check_command.run(
+        found, args.prometheus, out, err, timeout=args.timeout, invalid=len(reports)
+    )
+
+
+def _convert(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    """Sloth and OpenSLO in, SLOAlerts out: one per SLO, refusals on stderr (exit 1). With
+    --strict any refusal means nothing is written."""
+    items = documents.read(args.paths, stdin, keep=convert.is_source)
+    results = list(convert.convert(items))
+    refusals = [r for r in results if isinstance(r, convert.Refusal)]
+    converted = [r.resource for r in results if isinstance(r, convert.Converted)]
+    for refusal in refusals:
+        print(refusal, file=err)
+    if not results:
+        print(f"{', '.join(args.paths)}: input: no Sloth or OpenSLO SLO found", file=err)
+        return 1
+    if converted and not (args.strict and refusals):
+        out.write(render.to_yaml(converted, header=False))
+    return 1 if refusals else 0
+
+
+def _url(text: str) -> str:
+    try:
+        parts = urllib.parse.urlsplit(text)
+        usable = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or IPv6 address
+        usable = False
+    if not usable:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL like http://host:9090")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0 or math.isinf(seconds):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
 
 
 def _label(text: str) -> tuple[str, str]:
@@ -154,6 +209,18 @@ def parser() -> argparse.ArgumentParser:
         help="extra label on each PrometheusRule, e.g. release=kube-prometheus-stack",
     )
 
+    converting = commands.add_parser(
+        "convert",
+        help="print SLOAlerts converted from Sloth (prometheus/v1, PrometheusServiceLevel) and "
+        "OpenSLO v1 documents; what cannot be converted is refused on stderr, exit 1",
+    )
+    converting.add_argument("paths", nargs="+", metavar="FILE|DIR|-", help=paths_help)
+    converting.add_argument(
+        "--strict",
+        action="store_true",
+        help="write nothing if any SLO is refused (default: write the others)",
+    )
+
     checking = commands.add_parser(
         "check",
         help="ask a Prometheus whether the series each indicator reads exist; one line per "
@@ -161,11 +228,11 @@ def parser() -> argparse.ArgumentParser:
     )
     checking.add_argument("paths", nargs="+", metavar="FILE|DIR|-", help=paths_help)
     checking.add_argument(
-        "--prometheus", required=True, metavar="URL", help="e.g. http://localhost:9090"
+        "--prometheus", required=True, type=_url, metavar="URL", help="e.g. http://localhost:9090"
     )
     checking.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=check_command.DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help="give up (exit 2) after this long (default %(default)g)",
@@ -181,10 +248,28 @@ def main(
 ) -> int:
     args = parser().parse_args(argv)
     stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
+    try:
+        code = _run(args, stdin, out, err)
+        out.flush()  # a closed pipe shows here, not in the interpreter's own flush at exit
+    except BrokenPipeError:
+        # `sloalert render ... | head`: the reader has all it wants. Exit as a Unix tool
+        # killed by SIGPIPE does, quietly; stdout goes to /dev/null so that Python's final
+        # flush of what is still buffered cannot fail again.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     if args.command == "validate":
         return _validate(args, stdin, out)
     if args.command == "check":
         return _check(args, stdin, out, err)
+    if args.command == "convert":
+        return _convert(args, stdin, out, err)
     return _render(args, stdin, out, err)
 
 

@@ -42,6 +42,8 @@ SLOALERTS: Final = ApiResource(GROUP, VERSION, KIND, PLURAL)
 MONITORING_GROUP: Final = "monitoring.coreos.com"
 PROMETHEUS_RULES: Final = ApiResource(MONITORING_GROUP, "v1", "PrometheusRule", "prometheusrules")
 PROMETHEUSES: Final = ApiResource(MONITORING_GROUP, "v1", "Prometheus", "prometheuses")
+# Loads PrometheusRules by the same two selectors as a Prometheus (Selected reads both).
+THANOS_RULERS: Final = ApiResource(MONITORING_GROUP, "v1", "ThanosRuler", "thanosrulers")
 
 # --- The operator's own names -----------------------------------------------------------------
 # Server-side apply field manager for PrometheusRules and SLOAlert status.
@@ -53,6 +55,8 @@ CONDITION_SELECTED: Final = "Selected"
 REASON_RULES_APPLIED: Final = "RulesApplied"
 REASON_INVALID_SPEC: Final = "InvalidSpec"
 REASON_APPLY_FAILED: Final = "ApplyFailed"
+# Ready is False: a PrometheusRule of that name exists that this SLOAlert does not control.
+REASON_RULE_OWNED_BY_OTHER: Final = "RuleOwnedByOther"
 REASON_SELECTED: Final = "SelectedByPrometheus"
 REASON_NOT_SELECTED: Final = "NotSelected"
 REASON_SELECTION_UNKNOWN: Final = "SelectionUnknown"
@@ -91,6 +95,14 @@ WINDOW_LABEL: Final = "sloalert_window"  # the rate window of a recorded SLI, e.
 TIER_LABEL: Final = "sloalert_tier"  # on alerts: one of TIERS
 # The plain label Alertmanager routes usually match on; set on every alert to spec.service.
 ROUTING_SERVICE_LABEL: Final = "service"
+# The SLOAlert's namespace, on every alert it writes (when it has one), as kube-prometheus-stack's
+# own alerts carry the namespace they concern: Alertmanager's inhibit rules and
+# AlertmanagerConfig routes scope by it, so a tenant's alert never reaches another namespace.
+ALERT_NAMESPACE_LABEL: Final = "namespace"
+# Where an alert keeps the `namespace` of the series it fires for (an expression's
+# `sum by (namespace)`, `up`'s target), moved before ALERT_NAMESPACE_LABEL replaces it, so
+# series of several namespaces stay apart: Prometheus' own name for a label that clashes.
+EXPORTED_NAMESPACE_LABEL: Final = "exported_namespace"
 SEVERITY_LABEL: Final = "severity"
 
 TIER_PAGE: Final = "page"
@@ -99,9 +111,159 @@ TIER_NODATA: Final = "nodata"
 TIERS: Final = (TIER_PAGE, TIER_TICKET, TIER_NODATA)
 DEFAULT_SEVERITY: Final = {TIER_PAGE: "critical", TIER_TICKET: "warning", TIER_NODATA: "warning"}
 
-# Label keys a user may not set: Prometheus owns `__*` and alertname, sloalert owns its prefix.
+# Label keys a user may not set: Prometheus owns `__*` and alertname, sloalert owns its prefix
+# (the tier label included) and `namespace` (the tenant boundary, see ALERT_NAMESPACE_LABEL).
 RESERVED_LABEL_PREFIXES: Final = ("__", "sloalert_")
-RESERVED_LABELS: Final = ("alertname",)
+RESERVED_LABELS: Final = ("alertname", ALERT_NAMESPACE_LABEL)
+
+# Alert names of kube-prometheus-stack's own rules, refused as SLOAlert alert names: an alert
+# of the same name joins their inhibit rules (InfoInhibitor, a critical KubePodCrashLooping
+# muting the warning one) and their routes (Watchdog goes to the null receiver). Read from
+# kube-prometheus-stack 88.5.3's templates/prometheus/rules-1.14/*.yaml (every `- alert:`,
+# 139 names); tests/charts compares it with the real chart's rules when the chart is there.
+KUBE_PROMETHEUS_STACK_ALERTS: Final = frozenset(
+    [
+        "AlertmanagerClusterCrashlooping",
+        "AlertmanagerClusterDown",
+        "AlertmanagerClusterFailedPeers",
+        "AlertmanagerClusterFailedToSendAlerts",
+        "AlertmanagerConfigInconsistent",
+        "AlertmanagerFailedReload",
+        "AlertmanagerFailedToSendAlerts",
+        "AlertmanagerMembersInconsistent",
+        "CPUThrottlingHigh",
+        "ConfigReloaderSidecarErrors",
+        "InfoInhibitor",
+        "KubeAPIDown",
+        "KubeAPIErrorBudgetBurn",
+        "KubeAPIInstanceUnreachable",
+        "KubeAPITerminatedRequests",
+        "KubeAggregatedAPIDown",
+        "KubeAggregatedAPIErrors",
+        "KubeCPUOvercommit",
+        "KubeCPUQuotaOvercommit",
+        "KubeClientCertificateExpiration",
+        "KubeClientErrors",
+        "KubeContainerWaiting",
+        "KubeControllerManagerDown",
+        "KubeControllerManagerInstanceUnreachable",
+        "KubeDaemonSetMisScheduled",
+        "KubeDaemonSetNotScheduled",
+        "KubeDaemonSetRolloutStuck",
+        "KubeDeploymentGenerationMismatch",
+        "KubeDeploymentReplicasMismatch",
+        "KubeDeploymentRolloutStuck",
+        "KubeHpaMaxedOut",
+        "KubeHpaReplicasMismatch",
+        "KubeJobFailed",
+        "KubeJobNotCompleted",
+        "KubeMemoryOvercommit",
+        "KubeMemoryQuotaOvercommit",
+        "KubeNodeEviction",
+        "KubeNodeNotReady",
+        "KubeNodePressure",
+        "KubeNodeReadinessFlapping",
+        "KubeNodeUnreachable",
+        "KubePdbNotEnoughHealthyPods",
+        "KubePersistentVolumeErrors",
+        "KubePersistentVolumeFillingUp",
+        "KubePersistentVolumeInodesFillingUp",
+        "KubePodCrashLooping",
+        "KubePodNotReady",
+        "KubeProxyDown",
+        "KubeProxyInstanceUnreachable",
+        "KubeQuotaAlmostFull",
+        "KubeQuotaExceeded",
+        "KubeQuotaFullyUsed",
+        "KubeSchedulerDown",
+        "KubeSchedulerInstanceUnreachable",
+        "KubeStateMetricsListErrors",
+        "KubeStateMetricsShardingMismatch",
+        "KubeStateMetricsShardsMissing",
+        "KubeStateMetricsWatchErrors",
+        "KubeStatefulSetGenerationMismatch",
+        "KubeStatefulSetReplicasMismatch",
+        "KubeStatefulSetUpdateNotRolledOut",
+        "KubeVersionMismatch",
+        "KubeletClientCertificateExpiration",
+        "KubeletClientCertificateRenewalErrors",
+        "KubeletDown",
+        "KubeletInstanceUnreachable",
+        "KubeletPlegDurationHigh",
+        "KubeletPodStartUpLatencyHigh",
+        "KubeletServerCertificateExpiration",
+        "KubeletServerCertificateRenewalErrors",
+        "KubeletTooManyPods",
+        "NodeBondingDegraded",
+        "NodeCPUHighUsage",
+        "NodeClockNotSynchronising",
+        "NodeClockSkewDetected",
+        "NodeDiskIOSaturation",
+        "NodeFileDescriptorLimit",
+        "NodeFilesystemAlmostOutOfFiles",
+        "NodeFilesystemAlmostOutOfSpace",
+        "NodeFilesystemFilesFillingUp",
+        "NodeFilesystemSpaceFillingUp",
+        "NodeHighNumberConntrackEntriesUsed",
+        "NodeMemoryHighUtilization",
+        "NodeMemoryMajorPagesFaults",
+        "NodeNetworkInterfaceFlapping",
+        "NodeNetworkReceiveErrs",
+        "NodeNetworkTransmitErrs",
+        "NodeRAIDDegraded",
+        "NodeRAIDDiskFailure",
+        "NodeSystemSaturation",
+        "NodeSystemdServiceCrashlooping",
+        "NodeSystemdServiceFailed",
+        "NodeTextFileCollectorScrapeError",
+        "PrometheusBadConfig",
+        "PrometheusDuplicateTimestamps",
+        "PrometheusErrorSendingAlertsToAnyAlertmanager",
+        "PrometheusErrorSendingAlertsToSomeAlertmanagers",
+        "PrometheusHighQueryLoad",
+        "PrometheusKubernetesListWatchFailures",
+        "PrometheusLabelLimitHit",
+        "PrometheusMissingRuleEvaluations",
+        "PrometheusNotConnectedToAlertmanagers",
+        "PrometheusNotIngestingSamples",
+        "PrometheusNotificationQueueRunningFull",
+        "PrometheusOperatorListErrors",
+        "PrometheusOperatorNodeLookupErrors",
+        "PrometheusOperatorNotReady",
+        "PrometheusOperatorReconcileErrors",
+        "PrometheusOperatorRejectedResources",
+        "PrometheusOperatorStatusUpdateErrors",
+        "PrometheusOperatorSyncFailed",
+        "PrometheusOperatorWatchErrors",
+        "PrometheusOutOfOrderTimestamps",
+        "PrometheusRemoteStorageFailures",
+        "PrometheusRemoteWriteBehind",
+        "PrometheusRemoteWriteDesiredShards",
+        "PrometheusRuleFailures",
+        "PrometheusSDRefreshFailure",
+        "PrometheusScrapeBodySizeLimitHit",
+        "PrometheusScrapeSampleLimitHit",
+        "PrometheusTSDBCompactionsFailing",
+        "PrometheusTSDBReloadsFailing",
+        "PrometheusTargetLimitHit",
+        "PrometheusTargetSyncFailure",
+        "TargetDown",
+        "Watchdog",
+        "etcdDatabaseHighFragmentationRatio",
+        "etcdDatabaseQuotaLowSpace",
+        "etcdExcessiveDatabaseGrowth",
+        "etcdGRPCRequestsSlow",
+        "etcdHighCommitDurations",
+        "etcdHighFsyncDurations",
+        "etcdHighNumberOfFailedGRPCRequests",
+        "etcdHighNumberOfFailedProposals",
+        "etcdHighNumberOfLeaderChanges",
+        "etcdInsufficientMembers",
+        "etcdMemberCommunicationSlow",
+        "etcdMembersDown",
+        "etcdNoLeader",
+    ]
+)
 
 # Label names (the classic Prometheus charset, which every Alertmanager and exporter accepts)
 # and alert names (kept to identifiers so they read the same in Alertmanager, Discord and PromQL).
@@ -114,6 +276,18 @@ TOTAL_RATE_RECORD: Final = "slo:sli_total:rate{window}"
 NODATA_ALERT_SUFFIX: Final = "NoData"
 GROUP_NAME: Final = "sloalert-{namespace}-{name}"
 GROUP_NAME_NO_NAMESPACE: Final = "sloalert-{name}"
+
+# indicator.groupBy: the label on a grouped SLO's alerts naming its group ("handler=/x"), so
+# Alertmanager's inhibit rules can keep one group's page from muting another group's ticket
+# (`equal: [..., sloalert_group]`), and the default number of groups the series check allows.
+GROUP_LABEL: Final = "sloalert_group"
+DEFAULT_MAX_GROUPS: Final = 50
+
+# One sample while any series an SLO's indicator reads exists (when no recording of the SLO's
+# serves: a ratio or latency SLO's budget group records its events per second, one series).
+# The no-data alert fires while none exists now though this was recorded within the SLO's
+# window: a series that never existed (a fresh, idle install) is SeriesFound's business.
+PRESENCE_RECORD: Final = "slo:sli_sources:present"
 
 # The placeholder an expression indicator writes where a range goes: rate(x[$window]).
 WINDOW_PLACEHOLDER: Final = "$window"

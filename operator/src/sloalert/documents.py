@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,15 +40,19 @@ class Unreadable:
     problem: Problem
 
 
-def read(paths: list[str], stdin: TextIO = sys.stdin) -> Iterator[Document | Unreadable]:
-    """Every document under `paths` that is an SLOAlert or claims our API group.
+def read(
+    paths: list[str], stdin: TextIO = sys.stdin, keep: Callable[[Any], bool] | None = None
+) -> Iterator[Document | Unreadable]:
+    """Every document under `paths` that is an SLOAlert or claims our API group (or that `keep`
+    accepts: `sloalert convert` keeps Sloth's and OpenSLO's).
 
     Documents of other API groups are skipped, so a directory of mixed manifests works; a
     document of our group with a wrong kind or version is kept, so a typo is refused, not lost.
     """
+    keep = keep or _ours
     for path in paths:
         if path == STDIN:
-            yield from _parse(STDIN, stdin.read())
+            yield from _parse(STDIN, stdin.read(), keep)
             continue
         target = Path(path)
         if target.is_dir():
@@ -59,10 +63,15 @@ def read(paths: list[str], stdin: TextIO = sys.stdin) -> Iterator[Document | Unr
             yield Unreadable(path, Problem("path", "no such file or directory"))
             continue
         for file in files:
-            yield from _parse(str(file), file.read_text(encoding="utf-8"))
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                yield Unreadable(str(file), Problem("file", f"cannot be read as UTF-8 text: {exc}"))
+                continue
+            yield from _parse(str(file), text, keep)
 
 
-def _parse(origin: str, text: str) -> Iterator[Document | Unreadable]:
+def _parse(origin: str, text: str, keep: Callable[[Any], bool]) -> Iterator[Document | Unreadable]:
     try:
         bodies = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -71,7 +80,7 @@ def _parse(origin: str, text: str) -> Iterator[Document | Unreadable]:
     for index, body in enumerate(bodies, start=1):
         if body is None:
             continue
-        if _ours(body):
+        if keep(body):
             yield Document(origin, index, body)
 
 

@@ -4,7 +4,9 @@ For a burn-rate SLO it writes one recording rule per window the enabled tiers re
 bad-event ratio, `slo:sli_error:ratio_rate<window>`), then one alert per tier that fires while
 any of the tier's window pairs burns too fast, plus a no-data alert; and, in a second group with
 a slower interval, the error-budget series of `budget`. For a threshold SLO it
-writes the seeds' kind of alert (`value > above for 5m`) and the no-data alert.
+writes the seeds' kind of alert (`value > above for 5m`) and the no-data alert. The no-data
+alert reads one recorded series that exists while the indicator's sources do (a recording the
+SLO has anyway when it can, else `slo:sli_sources:present`), never the raw series over time.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sloalert.conventions import (
 )
 from sloalert.models import DEFAULT_RATE_WINDOW, DEFAULT_THRESHOLD_TIER, NoData, SLOAlert, Tier
 from sloalert.promql import Selector, eq, number
-from sloalert.sli import SLI, absent
+from sloalert.sli import SLI, ExpressionSLI, absent, has_total, presence
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,15 @@ def generate(slo: SLOAlert) -> RuleSet:
     groups = [{"name": conventions.group_name(slo), "rules": rules.rules}]
     if slo.spec.alerting.mode == "burnRate":
         _burn_rate(slo, sli, rules)
-        groups.append(_budget_group(slo, sli))
+        budget_group = _budget_group(slo, sli)
+        groups.append(budget_group)
+        # Every 2m30s is often enough to remember that data existed.
+        presence_rules = _Rules(budget_group["rules"])
     else:
         _threshold(slo, sli, rules)
-    _no_data(slo, sli, rules)
+        presence_rules = rules
+    if (slo.spec.alerting.no_data or NoData()).enabled:
+        _no_data(slo, sli, rules, _presence(slo, sli, presence_rules))
     every = [rule for group in groups for rule in group["rules"]]
     recording = sum(1 for rule in every if "record" in rule)
     return RuleSet(groups=groups, recording=recording, alerting=len(every) - recording)
@@ -91,7 +98,9 @@ def _burn_rate(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
         conditions = burnrate.conditions(tier, spec.window)
         rules.alert(
             _alert_name(slo),
-            _burn_rate_expr(slo, tiers, conditions, error_budget, min_rate),
+            _moved_namespace(
+                slo, sli, _burn_rate_expr(slo, tiers, conditions, error_budget, min_rate)
+            ),
             config.for_,
             _labels(slo, tier, config.labels),
             {
@@ -163,20 +172,45 @@ def _threshold(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
     tier = alerting.tier or DEFAULT_THRESHOLD_TIER
     rules.alert(
         _alert_name(slo),
-        expr,
+        _moved_namespace(slo, sli, expr),
         alerting.for_,
         _labels(slo, tier, {}),
         {**alert_annotations.threshold(slo, indicators.describe(slo.spec)), **_notes(slo, {})},
     )
 
 
-def _no_data(slo: SLOAlert, sli: SLI, rules: _Rules) -> None:
+def _presence(slo: SLOAlert, sli: SLI, rules: _Rules) -> Selector:
+    """The recorded series that exists while the SLI's sources do, which the no-data alert
+    reads over the SLO's window: an ungrouped ratio or latency SLO's events per second (one
+    series, recorded anyway), else one recorded into `rules` for that alone."""
+    own = _own_series(slo)
+    spec = slo.spec
+    if spec.alerting.mode == "burnRate" and has_total(sli) and not spec.indicator.group_by:
+        short = budget.window(spec.alerting.enabled_tiers())
+        return _series(conventions.total_rate_record(short), own)
+    rules.record(conventions.PRESENCE_RECORD, presence(sli), conventions.identity_labels(slo))
+    return _series(conventions.PRESENCE_RECORD, own)
+
+
+def _moved_namespace(slo: SLOAlert, sli: SLI, expr: str) -> str:
+    """`expr` with the `namespace` of its series moved to EXPORTED_NAMESPACE_LABEL, where the
+    alert's own `namespace` label would otherwise replace it: series of two namespaces (an
+    expression's `sum by (namespace)`, the `up` of targets in several) would become one
+    label set, which Prometheus refuses to alert on. Ratio and latency SLIs keep no
+    `namespace` (they sum it away; groupBy refuses it)."""
+    if not slo.metadata.namespace or not isinstance(sli, ExpressionSLI):
+        return expr
+    return (
+        f'label_replace(\n{_indent(expr)}\n, "{conventions.EXPORTED_NAMESPACE_LABEL}", "$1", '
+        f'"{conventions.ALERT_NAMESPACE_LABEL}", "(.+)")'
+    )
+
+
+def _no_data(slo: SLOAlert, sli: SLI, rules: _Rules, present: Selector) -> None:
     config = slo.spec.alerting.no_data or NoData()
-    if not config.enabled:
-        return
     rules.alert(
         _alert_name(slo) + conventions.NODATA_ALERT_SUFFIX,
-        absent(sli),
+        absent(sli, present, slo.spec.window),
         config.for_,
         _labels(slo, TIER_NODATA, config.labels),
         {
@@ -196,13 +230,19 @@ def _alert_name(slo: SLOAlert) -> str:
 
 
 def _labels(slo: SLOAlert, tier: str, tier_labels: Mapping[str, str]) -> dict[str, str]:
-    """Defaults, then the SLO's labels, then the tier's; sloalert's own labels come last."""
+    """Defaults, then the SLO's labels, then the tier's; sloalert's own labels come last, the
+    SLOAlert's namespace among them (over any `namespace` label the expression's series carry),
+    so an alert never speaks for another namespace."""
+    own = {}
+    if slo.metadata.namespace:
+        own[conventions.ALERT_NAMESPACE_LABEL] = slo.metadata.namespace
     return {
         SEVERITY_LABEL: conventions.DEFAULT_SEVERITY[tier],
         conventions.ROUTING_SERVICE_LABEL: slo.spec.service,
         **slo.spec.labels,
         **tier_labels,
         **conventions.identity_labels(slo),
+        **own,
         TIER_LABEL: tier,
     }
 
@@ -227,8 +267,8 @@ def _own_series(slo: SLOAlert) -> Selector:
     )
 
 
-def _series(record: str, own: Selector) -> str:
-    return str(Selector(record, own.matchers))
+def _series(record: str, own: Selector) -> Selector:
+    return Selector(record, own.matchers)
 
 
 def _indent(text: str, by: str = "  ") -> str:

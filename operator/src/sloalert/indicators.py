@@ -29,14 +29,18 @@ def build(indicator: Indicator) -> SLI:
     """The SLI of a validated indicator."""
     if indicator.preset is not None:
         return presets.build(indicator.preset)
+    group_by = tuple(indicator.group_by or ())
     if indicator.ratio is not None:
         return RatioSLI(
             errors=parse_selector(indicator.ratio.errors),
             total=parse_selector(indicator.ratio.total),
+            group_by=group_by,
         )
     if indicator.latency is not None:
         return LatencySLI(
-            parse_selector(indicator.latency.histogram), indicator.latency.threshold_seconds
+            parse_selector(indicator.latency.histogram),
+            indicator.latency.threshold_seconds,
+            group_by=group_by,
         )
     assert indicator.expression is not None
     text = indicator.expression
@@ -54,6 +58,11 @@ def problems(indicator: Indicator, alerting: Alerting) -> Iterator[Problem]:
         yield from _ratio_problems(indicator.ratio.errors, indicator.ratio.total)
     elif indicator.latency is not None:
         yield from _histogram_problems(indicator.latency.histogram)
+        if "le" in (indicator.group_by or ()):
+            yield Problem(
+                f"{FIELD}.groupBy",
+                "le is the histogram's bucket label: a group per bucket measures nothing",
+            )
     elif indicator.expression is not None:
         yield from _expression_problems(indicator.expression, alerting)
 

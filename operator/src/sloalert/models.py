@@ -67,7 +67,10 @@ def label_name_problem(name: str) -> str | None:
             f"{name!r} is not a valid label name (letters, digits and _, not starting with a digit)"
         )
     if name in conventions.RESERVED_LABELS or name.startswith(conventions.RESERVED_LABEL_PREFIXES):
-        return f"{name!r} is reserved (Prometheus sets alertname and __*, sloalert sloalert_*)"
+        return (
+            f"{name!r} is reserved (Prometheus sets alertname and __*, sloalert sloalert_* and "
+            "namespace: an alert is always about its SLOAlert's own namespace)"
+        )
     return None
 
 
@@ -110,11 +113,49 @@ class Latency(Spec):
     threshold_seconds: Annotated[float, Field(gt=0)] = Field(alias="thresholdSeconds")
 
 
+def _group_label_problem(name: str) -> str | None:
+    if name == conventions.ALERT_NAMESPACE_LABEL:
+        return (
+            "namespace cannot group: every alert's namespace is its SLOAlert's own, so the "
+            "groups' alerts could not be told apart; write one SLOAlert per namespace (in it), "
+            "or group by another label"
+        )
+    return label_name_problem(name)
+
+
+def _check_group_labels(names: list[str]) -> list[str]:
+    bad = [problem for name in names if (problem := _group_label_problem(name))]
+    if len(set(names)) != len(names):
+        bad.append("each label may be given once")
+    if bad:
+        raise ValueError("; ".join(bad))
+    return names
+
+
+GroupLabels = Annotated[
+    list[Annotated[str, Field(max_length=128)]],
+    Field(min_length=1, max_length=10),
+    AfterValidator(_check_group_labels),
+]
+GROUPED_KINDS = ("ratio", "latency")
+# The CRD's CEL rule on spec.indicator gives this very message.
+MAX_GROUPS_WITHOUT_GROUP_BY = (
+    "maxGroups limits the groups of groupBy: give groupBy, or drop maxGroups"
+)
+
+
 class Indicator(Spec):
     preset: Preset | None = None
     ratio: Ratio | None = None
     latency: Latency | None = None
     expression: PromQL | None = None
+    # One SLO per combination of these labels' values: each burns its own budget and alerts
+    # on its own. Ratio and latency indicators only.
+    group_by: GroupLabels | None = Field(default=None, alias="groupBy")
+    # The series check's limit on the number of groups (conventions.DEFAULT_MAX_GROUPS).
+    max_groups: Annotated[int, Field(ge=1, le=10000)] | None = Field(
+        default=None, alias="maxGroups"
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Indicator:
@@ -126,6 +167,12 @@ class Indicator(Spec):
                 "give exactly one of preset, ratio, latency or expression"
                 + (f" (got {', '.join(given)})" if given else " (got none)")
             )
+        if self.group_by is not None and given[0] not in GROUPED_KINDS:
+            raise ValueError(
+                f"groupBy is only for ratio and latency indicators, and this one is {given[0]}"
+            )
+        if self.max_groups is not None and self.group_by is None:
+            raise ValueError(MAX_GROUPS_WITHOUT_GROUP_BY)
         return self
 
     @property

@@ -42,8 +42,9 @@ def rule_file(rule_sets: Iterable[RuleSet]) -> dict[str, Any]:
     return {"groups": [group for rules in rule_sets for group in rules.groups]}
 
 
-def to_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
-    """YAML documents under the "generated, do not edit" header; PromQL as literal blocks."""
+def to_yaml(documents: Iterable[Mapping[str, Any]], *, header: bool = True) -> str:
+    """YAML documents under the "generated, do not edit" header (unless not `header`: converted
+    SLOAlerts are the user's to edit); PromQL as literal blocks."""
     body = yaml.dump_all(
         [dict(document) for document in documents],
         Dumper=_Dumper,
@@ -52,7 +53,7 @@ def to_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
         allow_unicode=True,
         width=100,
     )
-    return f"{conventions.GENERATED_HEADER}\n{body}"
+    return f"{conventions.GENERATED_HEADER}\n{body}" if header else body
 
 
 class _Dumper(yaml.SafeDumper):

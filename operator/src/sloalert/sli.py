@@ -11,25 +11,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sloalert.conventions import GROUP_LABEL
 from sloalert.promql import Selector, eq, le_value, number, with_window
+
+
+def _grouped(expr: str, group_by: tuple[str, ...]) -> str:
+    """`expr` with the group named in one label, GROUP_LABEL ("handler=/menu,method=GET"),
+    so alerts, inhibit rules and the dashboard tell groups apart without knowing the labels."""
+    if not group_by:
+        return expr
+    first, *rest = group_by
+    named = f'label_replace(\n{_indent(expr)}\n, "{GROUP_LABEL}", "{first}=$1", "{first}", "(.*)")'
+    for label in rest:
+        named = f'label_join({named}, "{GROUP_LABEL}", ",{label}=", "{GROUP_LABEL}", "{label}")'
+    return named
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _sum(group_by: tuple[str, ...], labels: tuple[str, ...] = ()) -> str:
+    """`sum`, or `sum by (...)` keeping the groups (and any `labels` a function needs)."""
+    kept = (*labels, *group_by)
+    return f"sum by ({', '.join(kept)}) " if kept else "sum"
 
 
 @dataclass(frozen=True)
 class RatioSLI:
-    """Bad events / all events, from two counters."""
+    """Bad events / all events, from two counters; per group with `group_by`."""
 
     errors: Selector
     total: Selector
+    group_by: tuple[str, ...] = ()
 
     def error_ratio(self, window: str) -> str:
-        return (
-            f"(sum(rate({self.errors.over(window)})) or vector(0))\n"
+        total = f"{_sum(self.group_by)}(rate({self.total.over(window)}))"
+        # A group with events but no bad ones yet gives 0: `vector(0)` has no group labels,
+        # so grouped, the zero comes from the group's own total.
+        none = "vector(0)" if not self.group_by else f"0 * {total}"
+        return _grouped(
+            f"({_sum(self.group_by)}(rate({self.errors.over(window)})) or {none})\n"
             f"/\n"
-            f"(sum(rate({self.total.over(window)})) > 0)"
+            f"({total} > 0)",
+            self.group_by,
         )
 
     def total_rate(self, window: str) -> str:
-        return f"sum(rate({self.total.over(window)}))"
+        return _grouped(f"{_sum(self.group_by)}(rate({self.total.over(window)}))", self.group_by)
 
     def value(self, window: str) -> str:
         return self.error_ratio(window)
@@ -51,6 +80,7 @@ class LatencySLI:
     histogram: Selector  # the `_bucket` series, without an `le` matcher
     threshold_seconds: float | None
     quantile: float | None = None
+    group_by: tuple[str, ...] = ()
 
     @property
     def good(self) -> Selector:
@@ -63,23 +93,26 @@ class LatencySLI:
         return self.histogram.where(eq("le", le_value(float("inf"))))
 
     def error_ratio(self, window: str) -> str:
-        return (
+        total = _sum(self.group_by)
+        return _grouped(
             f"1 - (\n"
-            f"  sum(rate({self.good.over(window)}))\n"
+            f"  {total}(rate({self.good.over(window)}))\n"
             f"  /\n"
-            f"  (sum(rate({self.all.over(window)})) > 0)\n"
-            f")"
+            f"  ({total}(rate({self.all.over(window)})) > 0)\n"
+            f")",
+            self.group_by,
         )
 
     def total_rate(self, window: str) -> str:
-        return f"sum(rate({self.all.over(window)}))"
+        return _grouped(f"{_sum(self.group_by)}(rate({self.all.over(window)}))", self.group_by)
 
     def value(self, window: str) -> str:
         if self.quantile is None:
             return self.error_ratio(window)
-        return (
+        return _grouped(
             f"histogram_quantile({number(self.quantile)}, "
-            f"sum by (le) (rate({self.histogram.over(window)})))"
+            f"{_sum(self.group_by, ('le',))}(rate({self.histogram.over(window)})))",
+            self.group_by,
         )
 
     @property
@@ -121,6 +154,17 @@ def has_total(sli: SLI) -> bool:
     return not isinstance(sli, ExpressionSLI)
 
 
-def absent(sli: SLI) -> str:
-    """PromQL that returns a sample exactly when none of the SLI's source series exists."""
-    return f"absent({' or '.join(str(selector) for selector in sli.sources)})"
+def presence(sli: SLI) -> str:
+    """PromQL giving one sample while any of the SLI's source series exists: recorded, it is
+    the cheap memory of the sources the no-data alert reads (one series, whatever the sources)."""
+    return f"group({' or '.join(str(selector) for selector in sli.sources)})"
+
+
+def absent(sli: SLI, present: Selector, lookback: str) -> str:
+    """PromQL that returns a sample exactly when none of the SLI's source series exists now,
+    though `present` (a recording that exists while they do) was recorded within `lookback`:
+    data that vanished. It keeps firing until the data returns, or `lookback` after the
+    last sample. A series that never existed (a fresh install before its first request) is no
+    alert: the series check reports it."""
+    now = " or ".join(str(selector) for selector in sli.sources)
+    return f"absent({now})\nand on ()\ncount_over_time({present.over(lookback)})"

@@ -9,25 +9,42 @@ errors never leak out raw.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from sloalert import burnrate, durations, indicators, sli, templates
+from sloalert import burnrate, conventions, durations, indicators, sli, templates
 from sloalert.errors import InvalidSLOAlert, Problem
-from sloalert.models import PATTERN_MEANINGS, NoData, SLOAlert, SLOAlertSpec, Tier
+from sloalert.models import (
+    PATTERN_MEANINGS,
+    Alerting,
+    Indicator,
+    Mode,
+    NoData,
+    SLOAlert,
+    SLOAlertSpec,
+    Spec,
+    Tier,
+)
 
 ROOT_FIELD = "resource"
 
 
 def load(resource: Mapping[str, Any]) -> SLOAlert:
-    """Parse and check a resource; raises InvalidSLOAlert listing every problem found."""
+    """Parse and check a resource; raises InvalidSLOAlert listing every problem found.
+
+    Shape, semantic and template problems come together, so one run names them all: when the
+    shape is wrong, the parts that are well-shaped on their own (the indicator with its
+    alerting, the label and annotation templates, the alert name) are still checked.
+    """
+    body = plain(resource)
     try:
-        slo = SLOAlert.model_validate(plain(resource))
+        slo = SLOAlert.model_validate(body)
     except ValidationError as exc:
-        raise InvalidSLOAlert(_from_pydantic(exc)) from None
-    found = list(problems(slo.spec))
+        shape = _from_pydantic(exc)
+        raise InvalidSLOAlert(shape + _salvaged_problems(body, shape)) from None
+    found = [*problems(slo.spec), *_alert_name_problems(slo.metadata.name, slo.spec.alerting.name)]
     if found:
         raise InvalidSLOAlert(found)
     return slo
@@ -53,7 +70,65 @@ def problems(spec: SLOAlertSpec) -> Iterator[Problem]:
         yield Problem("spec.alerting.rateWindow", "must be longer than 0")
     if alerting.mode == "burnRate":
         yield from _burn_rate_problems(spec)
-    yield from _template_problems(spec)
+    no_data = alerting.no_data
+    if no_data is not None and durations.parse_ms(no_data.for_) >= durations.parse_ms(spec.window):
+        yield Problem(
+            "spec.alerting.noData.for",
+            f"must be shorter than spec.window ({spec.window}): the no-data alert fires for "
+            "series that vanished within the SLO's window",
+        )
+    yield from _template_problems(_templated(spec))
+
+
+def _alert_name_problems(name: str, alert_name: Any) -> Iterator[Problem]:
+    """An alert named like one of kube-prometheus-stack's would join its inhibit rules and
+    routes (a critical KubePodCrashLooping mutes the warning one, InfoInhibitor mutes info).
+    `alert_name` is spec.alerting.name as given (checked on its own: the rest of
+    spec.alerting may be badly shaped)."""
+    given = alert_name if isinstance(alert_name, str) and alert_name else None
+    alert = given or conventions.default_alert_name(name)
+    if alert in conventions.KUBE_PROMETHEUS_STACK_ALERTS:
+        field = "spec.alerting.name" if given else "metadata.name"
+        yield Problem(
+            field,
+            f"the alert name {alert} is one of kube-prometheus-stack's own alerts, whose inhibit "
+            "rules and routes would apply to it: choose another (spec.alerting.name)",
+        )
+
+
+def _salvaged_problems(body: Any, shape: list[Problem]) -> list[Problem]:
+    """The semantic problems of the parts of a badly shaped resource that are well shaped."""
+    spec = body.get("spec") if isinstance(body, dict) else None
+    if not isinstance(spec, dict):
+        return []
+    found: list[Problem] = []
+    raw_alerting = spec.get("alerting", {})
+    raw_alerting = raw_alerting if isinstance(raw_alerting, dict) else {}
+    alerting = _part(Alerting, raw_alerting) or _mode_only(raw_alerting)
+    indicator = _part(Indicator, spec.get("indicator"))
+    if indicator is not None:
+        found += indicators.problems(indicator, alerting)
+    metadata = body.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if isinstance(name, str):
+        found += _alert_name_problems(name, raw_alerting.get("name"))
+    found += _template_problems(_raw_templated(spec))
+    reported = {problem.field for problem in shape}
+    return [problem for problem in found if problem.field not in reported]
+
+
+def _mode_only(raw: dict[str, Any]) -> Alerting:
+    """A badly shaped spec.alerting, reduced to its mode (what the indicator's checks read),
+    so the indicator is still checked as it will be used."""
+    mode = raw.get("mode")
+    return Alerting.model_construct(mode=mode if mode in get_args(Mode) else "burnRate")
+
+
+def _part(model: type[Spec], value: Any) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
 
 
 def _burn_rate_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
@@ -78,14 +153,28 @@ def _burn_rate_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
             )
 
 
-def _template_problems(spec: SLOAlertSpec) -> Iterator[Problem]:
+def _template_problems(maps: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator[Problem]:
     """Values Prometheus cannot expand: one broken template fails the whole rule file, which
     the API server cannot see (to it they are plain strings)."""
-    for field, values in _templated(spec):
+    for field, values in maps:
         for key, text in values.items():
-            why = templates.problem(text)
+            why = templates.alert_problem(text) if isinstance(text, str) else None
             if why is not None:
-                yield Problem(f"{field}.{key}", f"is not a valid Prometheus template: {why}")
+                yield Problem(f"{field}.{key}", why)
+
+
+def _raw_templated(spec: dict[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """`_templated` over a resource that did not parse: every map that is a map."""
+    alerting = spec.get("alerting")
+    parts: dict[str, Any] = {"spec": spec}
+    if isinstance(alerting, dict):
+        for tier in ("page", "ticket", "noData"):
+            parts[f"spec.alerting.{tier}"] = alerting.get(tier)
+    for field, part in parts.items():
+        if isinstance(part, dict):
+            for kind in ("labels", "annotations"):
+                if isinstance(part.get(kind), dict):
+                    yield f"{field}.{kind}", part[kind]
 
 
 def _templated(spec: SLOAlertSpec) -> Iterator[tuple[str, Mapping[str, str]]]:

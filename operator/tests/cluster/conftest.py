@@ -7,6 +7,7 @@ real handlers); the restart test runs it as a real process instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -80,12 +81,15 @@ def operator(
     monkeypatch.setenv("SLOALERT_METRICS_PORT", str(metrics_port))
     monkeypatch.setenv("SLOALERT_RULE_LABELS", ",".join(f"{k}={v}" for k, v in RULE_LABELS.items()))
     health_url = f"http://{LOOPBACK}:{health_port}/healthz"
+    # On a shared cluster (tests/e2e on kind) the suite's operator watches only the test
+    # namespaces (a kopf glob), never the installed release's SLOAlerts.
+    scope = os.environ.get("SLOALERT_SUITE_NAMESPACES")
     args = [
         "run",
         "-m",
         "sloalert.operator.handlers",
         "--standalone",
-        "-A",
+        *(["--namespace", scope] if scope else ["-A"]),
         "--liveness",
         health_url,
     ]

@@ -367,51 +367,6 @@ def test_deleting_an_sloalert_deletes_its_rule(
     )
 
 
-def test_a_rule_the_server_refuses_is_reported_then_written_once_it_may_be(
-    kube: Client, namespace: str, operator: InProcessOperator
-) -> None:
-    # Someone else's PrometheusRule holds the name, controlled by another object: the API server
-    # refuses a second controller reference, so the operator's own write fails for real.
-    spec = {
-        "groups": [{"name": "theirs", "rules": [{"record": "their:rule", "expr": "vector(1)"}]}]
-    }
-    holder = kube.create(
-        PrometheusRule(metadata={"name": "holder", "namespace": namespace}, spec=spec)
-    )
-    controlled_by_holder = {
-        "apiVersion": holder.apiVersion,
-        "kind": holder.kind,
-        "name": holder.metadata.name,
-        "uid": holder.metadata.uid,
-        "controller": True,
-    }
-    kube.create(
-        PrometheusRule(
-            metadata={
-                "name": NAME,
-                "namespace": namespace,
-                "ownerReferences": [controlled_by_holder],
-            },
-            spec=spec,
-        )
-    )
-    created = kube.create(sloalert(NAME, namespace))
-
-    failed = wait_for(lambda: with_condition(kube, namespace, "Ready", "False"), what="Ready=False")
-    ready = condition(failed, "Ready")
-    assert ready["reason"] == "ApplyFailed"
-    assert ready["message"].startswith(f"could not write PrometheusRule {NAME}: ")
-    assert "Only one reference can have Controller set to true" in ready["message"]
-    assert ready["message"].endswith("(retrying)")
-    assert metric(operator, "sloalert_reconciles_total", outcome="failed") >= 1
-
-    kube.delete(PrometheusRule, NAME, namespace=namespace)
-
-    wait_for(lambda: with_condition(kube, namespace, "Ready", "True"), what="Ready=True")
-    (owner,) = rule_of(kube, namespace).metadata.ownerReferences
-    assert owner.uid == created.metadata.uid
-
-
 def test_no_prometheus_loading_the_rule_is_warned_once_per_transition(
     cluster: apiserver.Cluster,
     kube: Client,

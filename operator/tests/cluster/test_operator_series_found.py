@@ -169,7 +169,7 @@ def test_series_found_follows_the_series_and_never_touches_ready(
         )
         assert wrong["message"] == (
             "spec.indicator.preset: http_requests_total exists, but none with "
-            'job="fdc-fastdining-api"; job has: fastapi'
+            'job="fdc-fastdining-api"; no target of that job exports it'
         )
         assert len(warned(caplog, namespace)) == 2  # one per transition to False
         wait_for(
@@ -214,3 +214,56 @@ def test_without_a_prometheus_url_there_is_no_series_condition(
     assert conditions_of(kube, namespace)["SeriesFound"] == {}
     metrics = scrape(operator.metrics_url)
     assert total(metrics, "sloalert_series_check_requests_total") == 0
+
+
+def test_a_grouped_sloalert_over_its_limit_names_the_count_and_keeps_it_in_status(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    kube: Client,
+    namespace: str,
+    prometheus: RunningPrometheus,
+    fastapi_port: int,
+    tmp_path: Path,
+) -> None:
+    """groupBy handler with maxGroups one below the handlers FastAPI served: too many groups,
+    named with their count (status.groups holds it too); Ready is untouched."""
+    checking_operator(request, monkeypatch, prometheus.base_url)
+    with run_fastapi(tmp_path, port=fastapi_port) as app:
+        for page in ("/ping", "/recommendations"):
+            httpx.get(f"{app.base_url}{page}", timeout=10)
+        handlers = wait_for(
+            lambda: (
+                (
+                    found := {
+                        s["handler"]
+                        for s in prometheus.series(f'http_requests_total{{job="{JOB}"}}')
+                    }
+                )
+                and len(found) >= 2
+                and found
+            ),
+            what="two handlers scraped",
+            timeout=SERIES_SEEN_TIMEOUT,
+        )
+        grouped = sloalert(namespace)
+        grouped["spec"]["indicator"] = {
+            "ratio": {
+                "errors": f'http_requests_total{{job="{JOB}",status="5xx"}}',
+                "total": f'http_requests_total{{job="{JOB}"}}',
+            },
+            "groupBy": ["handler"],
+            "maxGroups": len(handlers) - 1,
+        }
+        kube.create(grouped)
+        over = wait_for(
+            lambda: series_found(kube, namespace, "False", "groups by handler"),
+            what="SeriesFound=False for too many groups",
+            timeout=SERIES_SEEN_TIMEOUT,
+        )
+        assert over["message"] == (
+            f"spec.indicator.groupBy: the series have {len(handlers)} groups by handler, more "
+            f"than maxGroups ({len(handlers) - 1}): group by labels with a small, fixed set of "
+            "values, or raise spec.indicator.maxGroups"
+        )
+        assert kube.get(SLOAlert, NAME, namespace=namespace).status["groups"] == len(handlers)
+        assert conditions_of(kube, namespace)["Ready"]["status"] == "True"

@@ -54,6 +54,7 @@ def _firing(at: int, tier: str = "page", name: str = NAME, alert: str = ALERT) -
             "alertstate": "firing",
             "severity": "critical" if tier == "page" else "warning",
             "service": JOB,
+            "namespace": "apps",
             "sloalert_namespace": "apps",
             "sloalert_service": JOB,
             "sloalert_slo": name,
@@ -174,9 +175,8 @@ def test_an_slo_without_a_namespace_ignores_a_namespaced_one_of_the_same_name(
     assert result.passed, result.output
 
 
-def test_absent_series_raise_the_no_data_alert(tmp_path: Path) -> None:
-    nodata = ALERT + "NoData"
-    labels = promtool.labels_text(
+def _no_data_labels(nodata: str) -> str:
+    return promtool.labels_text(
         {
             "__name__": "ALERTS",
             "alertname": nodata,
@@ -184,12 +184,18 @@ def test_absent_series_raise_the_no_data_alert(tmp_path: Path) -> None:
             "job": JOB,  # absent() keeps the selector's equality matchers
             "severity": "warning",
             "service": JOB,
+            "namespace": "apps",
             "sloalert_namespace": "apps",
             "sloalert_service": JOB,
             "sloalert_slo": NAME,
             "sloalert_tier": "nodata",
         }
     )
+
+
+def test_absent_series_raise_the_no_data_alert(tmp_path: Path) -> None:
+    nodata = ALERT + "NoData"
+    labels = _no_data_labels(nodata)
     # The last samples are at 30m: instant queries see them for 5m more, then `for: 10m`.
     series = [
         {**s, "values": s["values"] + " _x60"} for s in fastapi_requests(JOB, [Phase(30, 1.0)])
@@ -202,6 +208,49 @@ def test_absent_series_raise_the_no_data_alert(tmp_path: Path) -> None:
         promtool.expr_test(firing, "30m"),
         promtool.expr_test(firing, "44m"),
         promtool.expr_test(firing, "46m", [{"labels": labels, "value": 1}]),
+    )
+    assert result.passed, result.output
+
+
+@pytest.mark.parametrize(
+    "alerting",
+    [None, {"mode": "threshold", "above": 0.5}, {"minRate": 0.1}],
+    ids=["burn rate", "threshold", "burn rate with a traffic guard"],
+)
+def test_data_that_vanished_keeps_the_no_data_alert_firing_until_it_returns(
+    tmp_path: Path, alerting: dict[str, Any] | None
+) -> None:
+    # Traffic for 61 minutes, none for 25 hours (longer than any raw lookback a day long),
+    # then traffic again: firing all along, never a RESOLVED while the data is still gone.
+    gone, back = 61, 26 * 60
+    series = [
+        {**s, "values": f"{s['values']} _x{back - gone - 1} 0+60x30"}
+        for s in fastapi_requests(JOB, [Phase(gone, 1.0)])
+    ]
+    nodata = ALERT + "NoData"
+    firing = _alerts("nodata", nodata)
+    expected = [{"labels": _no_data_labels(nodata), "value": 1}]
+    result = _run(
+        tmp_path,
+        _rules(availability_slo(NAME, JOB, alerting=alerting)),
+        series,
+        promtool.expr_test(firing, f"{gone}m"),
+        *(promtool.expr_test(firing, f"{m}m", expected) for m in (90, 25 * 60 + 30, back - 1)),
+        promtool.expr_test(firing, f"{back + 1}m"),
+    )
+    assert result.passed, result.output
+
+
+def test_series_that_never_existed_raise_no_alert(tmp_path: Path) -> None:
+    # A fresh, idle install: the app is scraped but has served nothing yet, so its request
+    # counters do not exist. That is SeriesFound's business (status), not a page or a ticket.
+    idle = [{"series": f'up{{job="{JOB}"}}', "values": "1x240"}]
+    result = _run(
+        tmp_path,
+        _rules(availability_slo(NAME, JOB)),
+        idle,
+        *(promtool.expr_test('ALERTS{alertstate="firing"}', f"{m}m") for m in (15, 60, 240)),
+        promtool.expr_test('ALERTS{alertstate="pending"}', "20m"),
     )
     assert result.passed, result.output
 

@@ -69,10 +69,35 @@ def _shipped_selectors(*, optional: bool = False) -> set[Selector]:
     }
 
 
-def _check(*argv: str) -> tuple[int, str, str]:
+@pytest.fixture(scope="module")
+def fastapi_only(
+    apps: dict[str, RunningServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPrometheus]:
+    """A Prometheus that scrapes the FastAPI app alone (no django job)."""
+    jobs = [ScrapeJob("fastapi", [target_of(apps["fastapi"])])]
+    with run_prometheus(tmp_path_factory.mktemp("prometheus-fastapi"), jobs) as prom:
+        prom.wait_for(
+            "FastAPI's requests",
+            lambda: prom.series('http_requests_total{job="fastapi"}'),
+            timeout=60,
+        )
+        yield prom
+
+
+def _check(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(["check", *argv], out=out, err=err)
+    code = cli.main(["check", *argv], stdin=io.StringIO(stdin), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def _sloalert(name: str, indicator: dict[str, object], **spec: object) -> str:
+    body = {
+        "apiVersion": "slo.fastdining.dev/v1alpha1",
+        "kind": "SLOAlert",
+        "metadata": {"name": name, "namespace": "apps"},
+        "spec": {"service": "fastapi", "indicator": indicator, "objective": 99.9, **spec},
+    }
+    return yaml.safe_dump(body)
 
 
 def test_every_shipped_sloalert_reads_series_that_exist(prometheus: RunningPrometheus) -> None:
@@ -109,6 +134,120 @@ def test_the_dead_are_told_from_the_live_in_one_run(prometheus: RunningPrometheu
     assert sorted(line.split(": ")[1] for line in out.splitlines()) == sorted(
         f"apps/{path.stem}" for path in DEAD
     )
+
+
+def test_an_alternation_is_checked_per_alternative_naming_the_job_not_scraped(
+    fastapi_only: RunningPrometheus,
+) -> None:
+    """`job=~"django|fastapi"` with only FastAPI scraped would count FastAPI alone, silently:
+    both the total and the errors name django (the errors' `status="5xx"` may come later)."""
+    both = _sloalert(
+        "both-apps",
+        {
+            "ratio": {
+                "errors": 'http_requests_total{job=~"django|fastapi",status="5xx"}',
+                "total": 'http_requests_total{job=~"django|fastapi"}',
+            }
+        },
+    )
+    code, out, _ = _check("--prometheus", fastapi_only.base_url, "-", stdin=both)
+    assert code == 1
+    said = (
+        'http_requests_total exists, but none with job="django"; no target of that job exports '
+        'it (one of job=~"django|fastapi")'
+    )
+    assert out.splitlines() == [
+        f"-: apps/both-apps: spec.indicator.ratio.total: {said}",
+        f"-: apps/both-apps: spec.indicator.ratio.errors: {said}",
+    ]
+    fastapi = both.replace("django|fastapi", "fastapi")
+    assert _check("--prometheus", fastapi_only.base_url, "-", stdin=fastapi)[0] == 0
+
+
+def test_messages_name_the_values_of_the_selectors_own_job_only(
+    apps: dict[str, RunningServer], prometheus: RunningPrometheus
+) -> None:
+    """A shared Prometheus holds other teams' jobs: their names and values stay unsaid."""
+    threshold = {"mode": "threshold", "above": 0.5}
+    documents = [
+        _sloalert("other-job", {"expression": 'up{job="payments"}'}, alerting=threshold),
+        _sloalert("no-job", {"expression": 'up{instance="nowhere:1"}'}, alerting=threshold),
+        _sloalert(
+            "own-job",
+            {
+                "ratio": {
+                    "errors": 'http_requests_total{job="fastapi",status="5xx"}',
+                    "total": 'http_requests_total{job="fastapi",handler="/nope"}',
+                }
+            },
+        ),
+    ]
+    code, out, _ = _check("--prometheus", prometheus.base_url, "-", stdin="---\n".join(documents))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "-: apps/other-job: spec.indicator.expression: up exists, but none with "
+        'job="payments"; no target of that job exports it',
+        "-: apps/no-job: spec.indicator.expression: up exists, but none with "
+        'instance="nowhere:1"; instance\'s values are named only for a selector with a job="..."',
+    ]
+    scraped = [target_of(server) for server in apps.values()]
+    assert not [t for t in scraped if t in out], out
+    assert not {"django", "node"} & set(out.replace(";", " ").replace(",", " ").split())
+    own = lines[2]
+    assert own.startswith(
+        '-: apps/own-job: spec.indicator.ratio.total: http_requests_total{job="fastapi"} '
+        'exists, but none with handler="/nope"; handler has: '
+    )
+    assert "/ping" in own and len(lines) == 3, out
+
+
+def test_a_grouped_slo_over_its_limit_is_named_with_the_count(
+    prometheus: RunningPrometheus,
+) -> None:
+    """groupBy handler: every handler FastAPI served is a group; one fewer than there are is
+    one too many, as many as there are is fine."""
+    handlers = {s["handler"] for s in prometheus.series('http_requests_total{job="fastapi"}')}
+    assert len(handlers) >= 2, handlers
+
+    def by_handler(max_groups: int) -> str:
+        return _sloalert(
+            "by-handler",
+            {
+                "ratio": {
+                    "errors": 'http_requests_total{job="fastapi",status="5xx"}',
+                    "total": 'http_requests_total{job="fastapi"}',
+                },
+                "groupBy": ["handler"],
+                "maxGroups": max_groups,
+            },
+        )
+
+    code, out, _ = _check(
+        "--prometheus", prometheus.base_url, "-", stdin=by_handler(len(handlers) - 1)
+    )
+    assert code == 1
+    assert out.splitlines() == [
+        f"-: apps/by-handler: spec.indicator.groupBy: the series have {len(handlers)} groups by "
+        f"handler, more than maxGroups ({len(handlers) - 1}): group by labels with a small, fixed "
+        "set of values, or raise spec.indicator.maxGroups"
+    ]
+    code, out, _ = _check("--prometheus", prometheus.base_url, "-", stdin=by_handler(len(handlers)))
+    assert code == 0, out
+
+
+def test_an_invalid_file_is_listed_and_nothing_is_called_ok(
+    prometheus: RunningPrometheus,
+) -> None:
+    valid = (corpus.MANIFESTS / "fastapi-availability.yaml").read_text(encoding="utf-8")
+    invalid = _sloalert("bad", {"preset": {"name": "fastapi-availability"}}).replace("99.9", "100")
+    code, out, err = _check(
+        "--prometheus", prometheus.base_url, "-", stdin=f"{valid}---\n{invalid}"
+    )
+    assert (code, err) == (1, "")
+    # The problems, and no "ok: ..." after them.
+    assert out.startswith("-: apps/bad: spec.objective: "), out
+    assert [line for line in out.splitlines() if not line.startswith("-: apps/bad: ")] == []
 
 
 def test_prometheus_down_exits_2_and_calls_nothing_dead() -> None:

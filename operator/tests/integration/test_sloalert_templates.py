@@ -30,6 +30,16 @@ AGREED = {
     '{{ $labels.job "}}': False,
     "{{ $labels.job {{ $labels.instance }}": False,
     "{{/* an unclosed comment": False,
+    "{{ $value | humanize }} and {{ $labels.job | toUpper }}": True,
+    '{{ if eq $labels.job "api" }}api{{ else }}other{{ end }}': True,
+    "{{ range $key, $val := $labels }}{{ $key }}={{ $val }} {{ end }}": True,
+    "{{ $labels.instance | stripPort }}": True,
+    "{{ nosuchfunc }}": False,
+    "{{ $labels.job | nosuchfunc }}": False,
+    "{{ $undeclared }}": False,
+    "{{ if true }}never ended": False,
+    "{{ end }}": False,
+    "{{ else }}": False,
 }
 
 
@@ -78,6 +88,20 @@ def test_a_stray_closing_delimiter_is_refused_though_go_reads_it_as_text(tmp_pat
     template = "{ $labels.job }}"
     assert _promtool_accepts("annotations", template, tmp_path)
     assert not _sloalert_accepts("annotations", template)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ['{{ range query "up" }}{{ .Labels.instance }} {{ end }}', '{{ with query "up" }}x{{ end }}'],
+)
+def test_query_is_refused_though_prometheus_would_run_it(template: str, tmp_path: Path) -> None:
+    # Multi-tenant: `query` reads every tenant's series with Prometheus' full view.
+    assert _promtool_accepts("annotations", template, tmp_path)
+    with pytest.raises(InvalidSLOAlert) as refused:
+        load(_resource("annotations", template))
+    [problem] = refused.value.problems
+    assert problem.field == "spec.alerting.page.annotations.note"
+    assert problem.message.startswith("may not call query (at character 0): it reads")
 
 
 def test_the_problem_names_the_field_and_where_the_template_breaks() -> None:

@@ -57,7 +57,7 @@ def _django_responses(status: str, values: str) -> dict[str, str]:
 SEEDS = {
     "target down for 2m pages": Seed(
         "seed-target-down.yaml",
-        alert="TargetDown",
+        alert="ScrapeTargetDown",
         hold=2,
         severity="critical",
         series=[
@@ -155,7 +155,12 @@ def _resource(file: str) -> dict[str, Any]:
 
 
 def _alert_rule(rules: dict[str, Any]) -> dict[str, Any]:
-    [rule] = [r for g in rules["groups"] for r in g["rules"] if not r["alert"].endswith("NoData")]
+    [rule] = [
+        r
+        for g in rules["groups"]
+        for r in g["rules"]
+        if not r.get("alert", "NoData").endswith("NoData")
+    ]
     return rule
 
 
@@ -234,6 +239,33 @@ def test_the_target_down_annotations_render_with_the_target_named(tmp_path: Path
                             }
                         ],
                     )
+                ],
+            }
+        ],
+        tmp_path,
+    )
+    assert result.passed, result.output
+
+
+def test_a_fresh_idle_install_raises_no_alert_at_all(tmp_path: Path) -> None:
+    # Every shipped SLOAlert, against a stack whose targets are up but that has served nothing
+    # (no request, no database query: DjangoDBP95High's histogram does not exist yet). Series
+    # that never existed are SeriesFound's business: no no-data alert, pending or firing.
+    resources = [_resource(path.name) for path in sorted(MANIFESTS.glob("*.yaml"))]
+    rules = promtool.without_annotations(rule_file(generate(load(r)) for r in resources))
+    up = [
+        {"series": f'up{{job="{job}",instance="{job}-0"}}', "values": "1x120"}
+        for job in ("fastapi", "django", "node")
+    ]
+    result = promtool.run_rule_tests(
+        promtool.promtool(),
+        rules,
+        [
+            {
+                "interval": "1m",
+                "input_series": up,
+                "promql_expr_test": [
+                    promtool.expr_test("ALERTS", f"{minute}m") for minute in (5, 15, 30, 60, 120)
                 ],
             }
         ],

@@ -37,18 +37,22 @@ class RefusingKube:
         self.namespaces_readable = True
         self.written = asyncio.Event()
 
-    async def apply_rule(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_rule(self, rule: Mapping[str, Any]) -> None:
         namespace, name = rule["metadata"]["namespace"], rule["metadata"]["name"]
         if name in self.rules_refused:
-            raise KubeError(f"apply PrometheusRule {namespace}/{name}: 503 etcd away", 503)
-        self.rules[name] = copy.deepcopy(dict(rule))
-        return copy.deepcopy(dict(rule))
+            raise KubeError(f"create PrometheusRule {namespace}/{name}: 503 etcd away", 503)
+        if name in self.rules:
+            raise KubeError(f"create PrometheusRule {namespace}/{name}: 409 exists", 409)
+        self.rules[name] = {
+            **copy.deepcopy(dict(rule)),
+            "metadata": {**copy.deepcopy(rule["metadata"]), "resourceVersion": "1"},
+        }
 
     async def get_rule(self, namespace: str, name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.rules.get(name))
 
-    async def replace_rule_spec(self, rule: Mapping[str, Any]) -> None:
-        raise AssertionError("an applied rule that matches needs no replacing")
+    async def update_rule(self, rule: Mapping[str, Any], resource_version: str) -> None:
+        raise AssertionError("only rules that were deleted are written here")
 
     async def patch_sloalert_status(
         self, namespace: str, name: str, status: Mapping[str, Any]
@@ -210,47 +214,38 @@ async def test_a_pending_repair_rereads_the_rule_and_leaves_one_put_back_since(
     assert repairs.announced == [("a", "it was deleted")]
 
 
-async def test_one_drift_event_builds_the_desired_rule_once(
+async def test_drift_events_build_the_desired_rule_once_per_generation(
     kube: RefusingKube,
     reconciler: Reconciler,
     repairs: Repairs,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slo = owner("a")
-    slo["metadata"]["resourceVersion"] = "7"
     builds = []
     monkeypatch.setattr(
         reconcile, "generate", lambda loaded: builds.append(loaded) or generate(loaded)
     )
     # As kopf runs it: the event filter asks whether the (deleted) rule drifted, then the
-    # handler repairs it.
+    # handler repairs it (building the whole rule, to write it).
     assert reconciler.drift_of(slo, None) == "it was deleted"
     await reconciler.repair(("apps", "a"), lambda: slo)
     assert repairs.announced == [("a", "it was deleted")]
-    assert len(builds) == 1
-    # The operator's own write is the next event: it matches, and costs no build either.
+    assert len(builds) == 2
+    # The operator's own write is the next event: it matches, and costs no build.
     assert reconciler.drift_of(slo, kube.rules["a"]) is None
-    assert len(builds) == 1
-    # A new version of the SLOAlert is built afresh.
-    slo["metadata"]["resourceVersion"] = "8"
+    slo["metadata"]["resourceVersion"] = "8"  # a status write: the same generation
     assert reconciler.drift_of(slo, kube.rules["a"]) is None
     assert len(builds) == 2
+    # A new generation of the SLOAlert is built afresh.
+    slo["metadata"]["generation"] = 2
+    assert reconciler.drift_of(slo, kube.rules["a"]) is None
+    assert len(builds) == 3
 
 
-def test_the_remembered_desired_rules_are_bounded(
-    reconciler: Reconciler, monkeypatch: pytest.MonkeyPatch
+async def test_a_listed_rule_is_left_to_its_sloalerts_first_reconcile(
+    kube: RefusingKube, reconciler: Reconciler
 ) -> None:
-    builds = []
-    monkeypatch.setattr(
-        reconcile, "generate", lambda loaded: builds.append(loaded) or generate(loaded)
-    )
-    owners = [owner(f"slo-{index}") for index in range(reconcile.MAX_REMEMBERED_RULES + 1)]
-    for index, slo in enumerate(owners):
-        slo["metadata"]["resourceVersion"] = str(index)
-        reconciler.drift_of(slo, None)
-    assert len(builds) == len(owners)
-    # The latest are remembered; the oldest made room, so asking for it builds it again.
-    reconciler.drift_of(owners[-1], None)
-    assert len(builds) == len(owners)
-    reconciler.drift_of(owners[0], None)
-    assert len(builds) == len(owners) + 1
+    slo = owner("a")
+    assert reconciler.drift_of(slo, None, listed=True) is None
+    await reconciler.reconcile(slo, lambda: [KPS])
+    assert reconciler.drift_of(slo, None, listed=True) == "it was deleted"

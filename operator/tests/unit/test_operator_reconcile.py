@@ -10,7 +10,14 @@ import pytest
 from sloalert import conventions
 from sloalert.errors import InvalidSLOAlert
 from sloalert.operator.bridge import settle
-from sloalert.operator.reconcile import Outcome, Result, desired_rule, drift, is_deleting
+from sloalert.operator.reconcile import (
+    Outcome,
+    Result,
+    desired_rule,
+    drift,
+    is_deleting,
+    other_owner,
+)
 from sloalert.operator.status import Condition
 from sloalert.validation import plain
 
@@ -103,12 +110,25 @@ def test_a_changed_or_removed_label_is_drift_and_named() -> None:
     )
 
 
-def test_a_removed_or_foreign_controller_reference_is_drift() -> None:
-    removed, foreign = live_copy(), live_copy()
+def test_only_a_rule_its_sloalert_controls_is_its_to_write() -> None:
+    uid = desired()["metadata"]["ownerReferences"][0]["uid"]
+    removed, foreign, helm = live_copy(), live_copy(), live_copy()
     del removed["metadata"]["ownerReferences"]
-    foreign["metadata"]["ownerReferences"][0]["uid"] = "someone-else"
-    assert drift(removed, desired()) == "its controller ownerReference was removed"
-    assert drift(foreign, desired()) == "its controller ownerReference was removed"
+    foreign["metadata"]["ownerReferences"][0].update(kind="Deployment", name="x", uid="other")
+    helm["metadata"] = {
+        "name": "checkout",
+        "labels": {conventions.MANAGED_BY_LABEL: "Helm"},
+        "annotations": {"meta.helm.sh/release-name": "platform"},
+    }
+    assert other_owner(live_copy(), uid) is None
+    assert other_owner(foreign, uid) == "is controlled by Deployment x (uid other)"
+    assert other_owner(removed, uid) == (
+        "is not controlled by this SLOAlert (it has no controller ownerReference to it)"
+    )
+    assert other_owner(helm, uid) == (
+        f"is not managed by sloalert ({conventions.MANAGED_BY_LABEL}=Helm, Helm release platform)"
+    )
+    assert other_owner({"metadata": {"name": "checkout"}}, uid) == "is not managed by sloalert"
 
 
 def test_an_sloalert_being_deleted_is_recognised() -> None:

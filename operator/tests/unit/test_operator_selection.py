@@ -204,3 +204,53 @@ def test_a_prometheus_object_is_read_from_its_manifest() -> None:
     bare = PrometheusView.from_object({"metadata": {"namespace": "m", "name": "p"}, "spec": {}})
     assert bare.rule_selector is None
     assert bare.rule_namespace_selector is None
+
+
+def ruler(rule_selector: dict | None, namespace_selector: dict | None = None) -> PrometheusView:
+    return PrometheusView("monitoring", "ruler", rule_selector, namespace_selector, "ThanosRuler")
+
+
+def test_a_thanos_ruler_is_judged_like_a_prometheus() -> None:
+    """prometheus-operator's ThanosRuler has the same ruleSelector and ruleNamespaceSelector."""
+    labels = {"release": "kube-prometheus-stack"}
+    loads = check(
+        namespace="apps", labels=labels, namespace_labels=None, prometheuses=[ruler(KPS, {})]
+    )
+    assert loads.selected_by == ("monitoring/ruler",)
+    assert loads.loaders() == "thanosruler monitoring/ruler"
+    refusals = [
+        check(namespace="apps", labels=labels, namespace_labels=None, prometheuses=[view])
+        .refusals[0]
+        .reason
+        for view in (ruler(None), ruler(KPS), ruler({"matchLabels": {"release": "other"}}, {}))
+    ]
+    assert refusals == [
+        "ThanosRuler monitoring/ruler has no ruleSelector, so it loads no PrometheusRules",
+        "ThanosRuler monitoring/ruler loads rules from its own namespace monitoring only (its "
+        "ruleNamespaceSelector is not set); this rule is in namespace apps",
+        "ThanosRuler monitoring/ruler selects rules with release=other; this rule has "
+        "release=kube-prometheus-stack",
+    ]
+
+
+def test_prometheuses_come_before_rulers_and_both_are_named() -> None:
+    selection = check(
+        namespace="apps",
+        labels={"release": "kube-prometheus-stack"},
+        namespace_labels=None,
+        prometheuses=[ruler(KPS, {}), prometheus(KPS, {}, name="b"), prometheus(KPS, {}, name="a")],
+    )
+    assert (
+        selection.loaders()
+        == "prometheus monitoring/a, monitoring/b and thanosruler monitoring/ruler"
+    )
+
+
+def test_a_thanos_ruler_object_is_read_from_its_manifest() -> None:
+    body = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ThanosRuler",
+        "metadata": {"namespace": "monitoring", "name": "ruler"},
+        "spec": {"ruleSelector": KPS},
+    }
+    assert PrometheusView.from_object(body) == ruler(KPS)

@@ -44,10 +44,12 @@ class Statuses:
         self.by_name: dict[str, Mapping[str, Any]] = {}
         self.warned: list[str] = []
 
-    async def record(self, owner: Mapping[str, Any], condition: Condition) -> Mapping[str, Any]:
+    async def record(
+        self, owner: Mapping[str, Any], condition: Condition, *, groups: int | None = None
+    ) -> Mapping[str, Any]:
         name = owner["metadata"]["name"]
         before = self.by_name.get(name, {})
-        self.by_name[name] = with_conditions(before, [condition], now=NOW)
+        self.by_name[name] = with_conditions(before, [condition], now=NOW, groups=groups)
         return before
 
     def warn(self, owner: Mapping[str, Any], condition: Condition) -> None:
@@ -102,7 +104,7 @@ async def test_one_pass_over_a_thousand_sloalerts_asks_a_few_questions() -> None
     assert {statuses.of(f"live-{n}")["status"] for n in range(990)} == {"True"}
     assert statuses.of("dead-3")["message"] == (
         'spec.indicator.preset: http_requests_total exists, but none with job="api-3"; '
-        "job has: fastapi"
+        "no target of that job exports it"
     )
     # 6 distinct selectors in one batch; the 5 dead ones share their metric's label names and
     # its job values, asked once each.
@@ -207,3 +209,89 @@ def test_a_bad_check_setting_is_named(clean_environment: Any, name: str, value: 
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert f"{name}={value!r}" in str(refused.value)
+
+
+TOTAL = 'http_requests_total{job="fastapi"}'
+
+
+def grouped(name: str, max_groups: int) -> dict[str, Any]:
+    owner = sloalert(name)
+    owner["spec"]["indicator"] = {
+        "ratio": {
+            "errors": 'http_requests_total{job="fastapi",status="5xx"}',
+            "total": 'http_requests_total{job="fastapi"}',
+        },
+        "groupBy": ["handler"],
+        "maxGroups": max_groups,
+    }
+    return owner
+
+
+async def test_a_grouped_sloalert_over_its_limit_is_false_naming_the_count() -> None:
+    handlers = [
+        {"__name__": "http_requests_total", "job": "fastapi", "handler": f"/h{n}", "status": "2xx"}
+        for n in range(3)
+    ]
+    source, statuses = SeriesInMemory(handlers), Statuses()
+    series = watch(source, statuses)
+    await series.check(schedule(series, [grouped("over", 2), grouped("within", 3)]))
+
+    over = statuses.of("over")
+    assert (over["status"], over["reason"]) == ("False", "NoSeries")
+    assert over["message"] == (
+        "spec.indicator.groupBy: the series have 3 groups by handler, more than maxGroups (2): "
+        "group by labels with a small, fixed set of values, or raise spec.indicator.maxGroups"
+    )
+    assert statuses.of("within")["status"] == "True"
+    assert [statuses.by_name[name].get("groups") for name in ("over", "within")] == [3, 3]
+    # One count for both: they count the same groups.
+    assert [kind for kind, _ in source.requests].count("count") == 1
+
+
+@pytest.mark.parametrize(
+    ("indicator", "message"),
+    [
+        (
+            {"groupBy": ["handlr"]},
+            'spec.indicator.groupBy: the series of http_requests_total{job="fastapi"} have no '
+            "label handlr, only: handler, job, status;",
+        ),
+        (
+            {"ratio": {"errors": 'errors_total{job="fastapi"}', "total": TOTAL}},
+            'spec.indicator.groupBy: the series of errors_total{job="fastapi"} have no label '
+            "handler, only: job;",
+        ),
+    ],
+    ids=["a misspelt label", "errors without the label"],
+)
+async def test_a_group_label_missing_from_the_series_is_false_naming_it(
+    indicator: dict[str, Any], message: str
+) -> None:
+    # Summed by a label they lack, the errors fall in no group: every group's ratio stays 0.
+    handlers = [
+        {"__name__": "http_requests_total", "job": "fastapi", "handler": f"/h{n}", "status": "2xx"}
+        for n in range(3)
+    ]
+    errors = {"__name__": "errors_total", "job": "fastapi"}
+    statuses = Statuses()
+    series = watch(SeriesInMemory([*handlers, errors]), statuses)
+    owner = grouped("g", 5)
+    owner["spec"]["indicator"].update(indicator)
+    await series.check(schedule(series, [owner]))
+    found = statuses.of("g")
+    assert (found["status"], found["reason"]) == ("False", "NoSeries")
+    assert found["message"].startswith(message), found["message"]
+
+
+async def test_a_group_count_prometheus_cannot_give_is_unknown() -> None:
+    class CountFails(SeriesInMemory):
+        async def count(self, query: str) -> int:
+            raise series_check.PrometheusRefused("Prometheus at test: HTTP 422: bad query")
+
+    statuses = Statuses()
+    series = watch(CountFails(SERIES), statuses)
+    await series.check(schedule(series, [grouped("g", 2)]))
+    assert (statuses.of("g")["status"], statuses.of("g")["reason"]) == (
+        "Unknown",
+        "PrometheusError",
+    )

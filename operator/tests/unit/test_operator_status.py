@@ -24,6 +24,20 @@ T1 = T0 + timedelta(minutes=5)
 RULE = AppliedRule(name="checkout", recording=8, alerting=2)
 
 
+def test_status_groups_is_cleared_once_the_slo_is_no_longer_grouped() -> None:
+    grouped = AppliedRule(name="checkout", recording=8, alerting=2, grouped=True)
+    counted = with_conditions({}, [ready_applied(grouped)], now=T0, rule=grouped, groups=3)
+    assert counted["groups"] == 3
+    kept = with_conditions(counted, [ready_applied(grouped)], now=T1, generation=2, rule=grouped)
+    assert kept["groups"] == 3
+    # groupBy removed: the merge patch must say null, or the old count stays on the object.
+    cleared = with_conditions(kept, [ready_applied(RULE)], now=T1, generation=3, rule=RULE)
+    assert "groups" in cleared and cleared["groups"] is None
+    assert outdated({**cleared, "groups": 3}, cleared)
+    # Once gone from the live object, null is what it is: nothing more to write.
+    assert not outdated({k: v for k, v in cleared.items() if k != "groups"}, cleared)
+
+
 def test_a_successful_apply_records_generation_rule_and_counts() -> None:
     status = with_conditions({}, [ready_applied(RULE)], now=T0, generation=3, rule=RULE)
     assert status["observedGeneration"] == 3
@@ -125,6 +139,30 @@ def test_not_selected_says_why_for_each_prometheus() -> None:
         "no Prometheus loads this rule. Prometheus monitoring/k8s selects rules with "
         "release=kps; this rule has no release label. Prometheus monitoring/other has no "
         "ruleSelector, so it loads no PrometheusRules."
+    )
+
+
+def test_a_rule_loaded_only_by_a_thanos_ruler_is_selected_and_a_refusal_names_it() -> None:
+    ruler = PrometheusView(
+        "monitoring", "ruler", {"matchLabels": {"release": "kps"}}, {}, "ThanosRuler"
+    )
+    loaded = selected(
+        check(
+            namespace="apps", labels={"release": "kps"}, namespace_labels=None, prometheuses=[ruler]
+        )
+    )
+    assert (loaded.status, loaded.reason, loaded.message) == (
+        "True",
+        "SelectedByPrometheus",
+        "loaded by thanosruler monitoring/ruler",
+    )
+    refused = selected(
+        check(namespace="apps", labels={}, namespace_labels=None, prometheuses=[ruler])
+    )
+    assert (refused.status, refused.message) == (
+        "False",
+        "no Prometheus loads this rule. ThanosRuler monitoring/ruler selects rules with "
+        "release=kps; this rule has no release label.",
     )
 
 

@@ -98,3 +98,24 @@ def test_a_malformed_label_option_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exited:
         _run("render", "--label", "novalue", "-")
     assert exited.value.code == 2
+
+
+def test_validate_reports_shape_semantic_and_template_problems_in_one_run() -> None:
+    # The newcomer's file: an objective of 100 and `windw` (shape), a threshold that is no
+    # bucket boundary (semantics) and an unclosed `{{` (template), all in the first run.
+    bad = (
+        VALID_YAML.replace("objective: 99.9", "objective: 100\n  windw: 30d").replace(
+            "preset: {name: fastapi-availability, job: fastapi}",
+            "preset: {name: fastapi-latency, job: fastapi, thresholdSeconds: 0.3}",
+        )
+        + "  annotations: {summary: '{{ $labels.job'}\n"
+    )
+    code, out, _ = _run("validate", "-", stdin=bad)
+    assert code == 1
+    fields = sorted(line.split(": ")[2] for line in out.splitlines())
+    assert fields == [
+        "spec.annotations.summary",
+        "spec.indicator.preset.thresholdSeconds",
+        "spec.objective",
+        "spec.windw",
+    ], out

@@ -132,7 +132,16 @@ def test_the_crd_names_what_conventions_name() -> None:
     assert version["name"] == conventions.VERSION
     assert version["subresources"] == {"status": {}}
     columns = [column["name"] for column in version["additionalPrinterColumns"]]
-    assert columns == ["Service", "Objective", "Window", "Mode", "Ready", "Series", "Age"]
+    assert columns == [
+        "Service",
+        "Objective",
+        "Window",
+        "Mode",
+        "Groups",
+        "Ready",
+        "Series",
+        "Age",
+    ]
     series = next(
         column for column in version["additionalPrinterColumns"] if column["name"] == "Series"
     )

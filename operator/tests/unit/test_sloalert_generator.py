@@ -11,7 +11,7 @@ from typing import Any
 import promql_parser
 import pytest
 import sloalert
-from sloalert import burnrate, conventions
+from sloalert import burnrate, conventions, groups
 from sloalert.generator import RuleSet, generate
 from sloalert.validation import load
 from testkit import sloalert_testdata as corpus
@@ -231,7 +231,13 @@ def test_default_annotations_name_service_slo_burn_rate_and_windows() -> None:
 def test_the_no_data_alert_watches_the_total_series_and_can_be_turned_off() -> None:
     nodata = _alert(_slo(), "nodata")
     assert nodata["alert"] == "FastapiAvailabilityNoData"
-    assert nodata["expr"] == 'absent(http_requests_total{job="fastapi"})'
+    # Only data that vanished: the total exists no more, though the budget group recorded
+    # its events per second within the SLO's window (one series: no raw series are read).
+    assert nodata["expr"] == (
+        'absent(http_requests_total{job="fastapi"})\nand on ()\n'
+        'count_over_time(slo:sli_total:rate1h{sloalert_slo="fastapi-availability",'
+        'sloalert_namespace="apps"}[30d])'
+    )
     assert nodata["for"] == "10m"
     assert not [
         r
@@ -246,7 +252,8 @@ def test_a_threshold_slo_renders_one_alert_comparing_the_value() -> None:
     )
     del resource["spec"]["objective"]
     rules = _rules(resource)
-    assert [r.get("record") for r in rules if "record" in r] == []
+    # Only what the no-data alert remembers the sources by.
+    assert [r.get("record") for r in rules if "record" in r] == [conventions.PRESENCE_RECORD]
     alert = _alert(resource, "page")
     assert alert["expr"].endswith(") > 0.01")
     assert "[10m]" in alert["expr"]
@@ -339,3 +346,66 @@ def _imports(path: Path) -> set[str]:
             found.add(node.module)
             found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
+
+
+def test_every_alert_carries_the_sloalerts_namespace_and_no_other() -> None:
+    for tier in ("page", "ticket", "nodata"):
+        assert _alert(_slo(), tier)["labels"]["namespace"] == "apps"
+    resource = _slo()
+    del resource["metadata"]["namespace"]
+    assert "namespace" not in _alert(resource, "page")["labels"]
+
+
+def test_a_grouped_slo_counts_its_groups_and_names_a_count_over_its_limit() -> None:
+    grouped = load(
+        _slo(
+            indicator={
+                "ratio": {
+                    "errors": 'http_requests_total{job="fastapi",status="5xx"}',
+                    "total": 'http_requests_total{job="fastapi"}',
+                },
+                "groupBy": ["handler", "method"],
+                "maxGroups": 3,
+            }
+        )
+    ).spec
+    assert groups.count_query(grouped) == (
+        'count(count by (handler, method) (http_requests_total{job="fastapi"}))'
+    )
+    assert groups.too_many(grouped, 3) is None
+    message = groups.too_many(grouped, 4)
+    assert message is not None and "4 groups by handler, method" in message
+    assert "maxGroups (3)" in message
+    ungrouped = load(_slo()).spec
+    assert groups.count_query(ungrouped) is None
+    assert groups.limit(ungrouped) == 50
+
+
+@pytest.mark.parametrize(
+    ("indicator", "no_data", "present"),
+    [
+        # The budget group's events per second serve: no rule of its own.
+        ({"preset": {"name": "fastapi-availability", "job": "fastapi"}}, True, False),
+        ({"expression": "sum(rate(e[$window])) / sum(rate(t[$window]))"}, True, True),
+        (
+            {
+                "ratio": {"errors": 'a_total{code="500"}', "total": "a_total"},
+                "groupBy": ["handler"],
+            },
+            True,
+            True,
+        ),
+        ({"expression": "sum(rate(e[$window])) / sum(rate(t[$window]))"}, False, False),
+    ],
+    ids=["ratio", "expression", "grouped", "expression without no-data"],
+)
+def test_the_presence_series_is_recorded_only_where_no_recording_serves(
+    indicator: dict[str, Any], no_data: bool, present: bool
+) -> None:
+    resource = _slo({"noData": {"enabled": no_data}}, indicator=indicator)
+    budget = _budget_group(resource)
+    recorded = [r["record"] for r in budget["rules"]]
+    assert (conventions.PRESENCE_RECORD in recorded) is present
+    if present:
+        [rule] = [r for r in budget["rules"] if r["record"] == conventions.PRESENCE_RECORD]
+        assert rule["expr"].startswith("group(")

@@ -33,6 +33,9 @@ CASES = {
     "a threshold SLO with no-data off renders one alert and no namespace": (
         "threshold-cpu-no-nodata"
     ),
+    "a ratio SLO grouped by handler sums by handler everywhere and names the group on its "
+    "alerts": "ratio-grouped",
+    "a latency SLO grouped by route and method keeps both labels": "latency-grouped",
     'a burn-rate SLO without a namespace selects its recordings with sloalert_namespace=""': (
         "availability-no-namespace"
     ),

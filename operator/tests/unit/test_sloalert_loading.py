@@ -143,3 +143,71 @@ def test_a_ratio_whose_errors_select_the_same_series_as_total_is_refused(
         assert "same series as total" in problem.message
     else:
         assert load(body).spec.indicator.ratio is not None
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run() -> None:
+    # Shape (objective, unknown field), semantics (a threshold between buckets) and a template,
+    # together: nothing waits for the others to be fixed first.
+    body = _resource(
+        objective=100,
+        windw="30d",
+        indicator={
+            "preset": {"name": "fastapi-latency", "job": "fastapi", "thresholdSeconds": 0.3}
+        },
+        annotations={"summary": "{{ $labels.job "},
+    )
+    fields = {problem.field for problem in _problems(body)}
+    assert fields == {
+        "spec.objective",
+        "spec.windw",
+        "spec.indicator.preset.thresholdSeconds",
+        "spec.annotations.summary",
+    }
+
+
+@pytest.mark.parametrize("name", ["Watchdog", "InfoInhibitor", "KubePodCrashLooping"])
+def test_kube_prometheus_stack_alert_names_are_refused(name: str) -> None:
+    [problem] = _problems(_resource(alerting={"name": name}))
+    assert problem.field == "spec.alerting.name"
+    assert f"{name} is one of kube-prometheus-stack's own alerts" in problem.message
+    body = _resource()
+    body["metadata"]["name"] = "watchdog"  # the default alert name, Watchdog
+    [problem] = _problems(body)
+    assert problem.field == "metadata.name"
+
+
+@pytest.mark.parametrize("key", ["namespace", "alertname", "sloalert_tier"])
+def test_namespace_and_sloalerts_labels_are_reserved(key: str) -> None:
+    [problem] = _problems(_resource(labels={key: "payments"}))
+    assert problem.field == "spec.labels"
+    assert f"{key!r} is reserved" in problem.message
+
+
+def test_no_data_for_must_be_shorter_than_the_lookback() -> None:
+    [problem] = _problems(_resource(alerting={"noData": {"for": "30d"}}))
+    assert problem.field == "spec.alerting.noData.for"
+
+
+def test_a_badly_shaped_alerting_still_has_its_name_and_the_indicator_checked() -> None:
+    # minRate -1 makes spec.alerting fail its shape; the alert name (kube-prometheus-stack's
+    # Watchdog) and groupBy's le are problems of their own, reported in the same run.
+    indicator = {
+        "latency": {"histogram": "http_request_duration_seconds_bucket", "thresholdSeconds": 0.5},
+        "groupBy": ["le"],
+    }
+    found = _problems(_resource(indicator=indicator, alerting={"minRate": -1, "name": "Watchdog"}))
+    assert {problem.field for problem in found} == {
+        "spec.alerting.minRate",
+        "spec.alerting.name",
+        "spec.indicator.groupBy",
+    }, found
+
+
+def test_grouping_by_namespace_is_refused_saying_why() -> None:
+    indicator = {
+        "ratio": {"errors": 'a_total{code="500"}', "total": "a_total"},
+        "groupBy": ["handler", "namespace"],
+    }
+    [problem] = _problems(_resource(indicator=indicator))
+    assert problem.field == "spec.indicator.groupBy"
+    assert problem.message.startswith("namespace cannot group: every alert's namespace is its")

@@ -48,7 +48,7 @@ def test_the_seven_seed_alerts_and_four_burn_rate_slos_are_there() -> None:
     names = {e.body["metadata"]["name"]: e.body["spec"].get("alerting", {}) for e in MANIFESTS}
     seeds = {n for n, a in names.items() if a.get("mode") == "threshold"}
     assert {names[n]["name"] for n in seeds} == {
-        "TargetDown",
+        "ScrapeTargetDown",
         "High5xxErrorRate",
         "High5xxAbsoluteRPS",
         "FastAPIP95LatencyHigh",

@@ -41,20 +41,52 @@ def probe(text: str, *, optional: bool = False) -> Probe:
 
 
 async def dead_messages(source: SeriesInMemory, *probes: Probe) -> list[str]:
-    found = await series_check.check_many({"slo": probes}, source)
+    split = [part for probe in probes for part in series_check.per_alternative(probe)]
+    found = await series_check.check_many({"slo": split}, source)
     return [dead.message for dead in found["slo"]]
 
 
 # --- which selectors an indicator reads ------------------------------------------------------
-def test_a_ratio_reads_its_total_only_since_errors_may_not_exist_yet() -> None:
-    (only,) = series_check.probes(
+def test_a_ratio_reads_its_total_and_its_errors_which_may_be_absent_until_the_first_error() -> None:
+    total, errors = series_check.probes(
         spec({"ratio": {"errors": 'a_total{job="x",code="500"}', "total": 'a_total{job="x"}'}})
     )
-    assert (only.field, str(only.selector), only.optional) == (
+    assert (total.field, str(total.selector), total.optional) == (
         "spec.indicator.ratio.total",
         'a_total{job="x"}',
         False,
     )
+    assert (errors.field, str(errors.selector), errors.optional) == (
+        "spec.indicator.ratio.errors",
+        'a_total{job="x",code="500"}',
+        True,
+    )
+
+
+def test_a_plain_alternation_is_read_once_per_alternative() -> None:
+    probes = series_check.probes(
+        spec({"expression": 'sum(rate(a{job=~"django|fastapi",s=~"5..|4.."}[$window]))'})
+    )
+    assert [(str(p.selector), str(p.alternative_of)) for p in probes] == [
+        ('a{job="django",s=~"5..|4.."}', 'job=~"django|fastapi"'),
+        ('a{job="fastapi",s=~"5..|4.."}', 'job=~"django|fastapi"'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("matcher", "split"),
+    [
+        ('job=~"a|b|a"', ["a", "b"]),
+        ('job=~"a"', []),  # one alternative: no alternation
+        ('job=~"a|"', []),  # also matches no job label at all
+        ('job=~"a.|b"', []),  # a regex, not a list of names
+        ('job!~"a|b"', []),
+        ('job="a|b"', []),
+    ],
+)
+def test_only_plain_alternations_are_split(matcher: str, split: list[str]) -> None:
+    parts = series_check.alternatives(parse_selector(f"up{{{matcher}}}"))
+    assert [part.matchers[0].value for part, _ in parts] == split
 
 
 def test_a_latency_reads_its_inf_bucket() -> None:
@@ -83,6 +115,17 @@ def test_an_expression_selector_under_or_vector_is_optional_and_one_read_elsewhe
     probes = series_check.probes(spec({"expression": expression}))
     assert {str(p.selector): p.optional for p in probes} == {'a{s="5xx"}': True, "b": False}
     assert {p.field for p in probes} == {"spec.indicator.expression"}
+
+
+def test_a_selector_under_or_zero_times_the_total_is_optional() -> None:
+    # What `sloalert convert` writes for OpenSLO's good over total: no good series yet (every
+    # event failed) is 0 good events, taken from the total, which is required.
+    expression = (
+        "1 - ((sum(rate(good[$window])) or 0 * sum(rate(total[$window])))"
+        " / (sum(rate(total[$window])) > 0))"
+    )
+    probes = series_check.probes(spec({"expression": expression}))
+    assert {str(p.selector): p.optional for p in probes} == {"good": True, "total": False}
 
 
 def test_or_with_another_series_is_no_fallback() -> None:
@@ -118,11 +161,37 @@ async def test_a_metric_that_exists_nowhere_is_named() -> None:
     ]
 
 
-async def test_a_wrong_job_names_the_jobs_there_are() -> None:
+async def test_a_wrong_job_names_no_other_job() -> None:
+    """Other jobs' values are other tenants' data: a message names none of them."""
     source = SeriesInMemory(NODE)
     assert await dead_messages(source, probe('up{job="fastdining-api"}')) == [
-        'up exists, but none with job="fastdining-api"; job has: django, fastapi, node'
+        'up exists, but none with job="fastdining-api"; no target of that job exports it'
     ]
+
+
+async def test_values_are_named_only_among_the_selectors_own_job() -> None:
+    series = [
+        {"__name__": "orders_total", "job": job, "tenant": f"{job}-secret"}
+        for job in ("payments", "web")
+    ]
+    source = SeriesInMemory(series)
+    messages = await dead_messages(
+        source,
+        probe('orders_total{job="web",tenant="acme"}'),
+        probe('orders_total{job=~"web|shop"}'),
+        probe('orders_total{tenant="acme"}'),
+        probe('orders_total{job!="payments",tenant="acme"}'),
+    )
+    assert messages == [
+        'orders_total{job="web"} exists, but none with tenant="acme"; tenant has: web-secret',
+        'orders_total exists, but none with job="shop"; no target of that job exports it '
+        '(one of job=~"web|shop")',
+        'orders_total exists, but none with tenant="acme"; tenant\'s values are named only '
+        'for a selector with a job="..."',
+        'orders_total{job!="payments"} exists, but none with tenant="acme"; tenant\'s values '
+        'are named only for a selector with a job="..."',
+    ]
+    assert not any("payments-secret" in message for message in messages)
 
 
 async def test_a_misspelt_label_name_lists_the_labels_there_are() -> None:
@@ -142,7 +211,7 @@ async def test_the_first_matcher_that_empties_the_selection_is_blamed_job_first(
         "status has: 2xx, 4xx"
     ]
     assert await dead_messages(source, probe('http_requests_total{status="5xx",job="api"}')) == [
-        'http_requests_total exists, but none with job="api"; job has: fastapi'
+        'http_requests_total exists, but none with job="api"; no target of that job exports it'
     ]
 
 
@@ -157,14 +226,18 @@ async def test_regex_and_negative_matchers_are_asked_about_not_guessed() -> None
     assert ("series", ['http_requests_total{job="fastapi",status=~"5.."}']) in source.requests
     single = SeriesInMemory([{"__name__": "up", "job": "node"}])
     assert await dead_messages(single, probe('up{job!="node"}')) == [
-        'up exists, but none with job!="node"; job has: node'
+        'up exists, but none with job!="node"; no target of a job it matches exports it '
+        "(other jobs are not named)"
     ]
 
 
 async def test_at_most_a_few_values_are_named_sorted() -> None:
-    source = SeriesInMemory([{"__name__": "up", "job": f"job-{n:02}"} for n in range(12)])
-    assert await dead_messages(source, probe('up{job="web"}')) == [
-        'up exists, but none with job="web"; job has: job-00, job-01, job-02, job-03, job-04, ...'
+    source = SeriesInMemory(
+        [{"__name__": "up", "job": "web", "instance": f"i-{n:02}"} for n in range(12)]
+    )
+    assert await dead_messages(source, probe('up{job="web",instance="x"}')) == [
+        'up{job="web"} exists, but none with instance="x"; '
+        "instance has: i-00, i-01, i-02, i-03, i-04, ..."
     ]
 
 
@@ -181,7 +254,30 @@ async def test_an_optional_selector_may_lack_a_value_but_not_a_name_or_a_job() -
     ) == ["no series named htp_requests_total"]
     assert await dead_messages(
         source, probe('http_requests_total{job="api",status="5xx"}', optional=True)
-    ) == ['http_requests_total exists, but none with job="api"; job has: fastapi']
+    ) == ['http_requests_total exists, but none with job="api"; no target of that job exports it']
+    assert await dead_messages(
+        source, probe('http_requests_total{jobb="fastapi",status="5xx"}', optional=True)
+    ) == [
+        'http_requests_total exists, but none with jobb="fastapi"; its series have no label '
+        "jobb, only: handler, job, status"
+    ]
+
+
+async def test_each_alternative_is_checked_and_the_dead_one_named() -> None:
+    source = SeriesInMemory(FASTAPI)
+    (total, errors) = (
+        Probe("spec.indicator.ratio.total", parse_selector(text), optional=optional)
+        for text, optional in (
+            ('http_requests_total{job=~"django|fastapi"}', False),
+            ('http_requests_total{job=~"django|fastapi",status="5xx"}', True),
+        )
+    )
+    messages = await dead_messages(source, total, errors)
+    dead_django = (
+        'http_requests_total exists, but none with job="django"; no target of that job '
+        'exports it (one of job=~"django|fastapi")'
+    )
+    assert messages == [dead_django, dead_django]
 
 
 async def test_live_selectors_cost_one_request_per_batch() -> None:
@@ -203,6 +299,24 @@ async def test_a_selector_read_by_many_sloalerts_is_asked_about_once() -> None:
     groups = {n: [probe('up{job="web"}')] for n in range(100)}
     found = await series_check.check_many(groups, source)
     assert {len(dead) for dead in found.values()} == {1}
+    assert [kind for kind, _ in source.requests] == ["series", "labels", "values"]
+
+
+async def test_selectors_that_may_be_absent_cost_requests_per_metric_not_per_selector() -> None:
+    """A thousand SLOAlerts' errors, each with a value of its own, are held to their names and
+    job with the same three questions as one: they are never asked about one by one."""
+    source = SeriesInMemory(FASTAPI)
+    groups = {
+        n: [
+            probe('http_requests_total{job="fastapi"}'),
+            probe(
+                f'http_requests_total{{job="fastapi",handler="/x-{n}",status="5xx"}}', optional=True
+            ),
+        ]
+        for n in range(1000)
+    }
+    found = await series_check.check_many(groups, source)
+    assert all(dead == [] for dead in found.values())
     assert [kind for kind, _ in source.requests] == ["series", "labels", "values"]
 
 

@@ -11,7 +11,7 @@ from fastdining_api.config import Settings
 @pytest.fixture
 def settings() -> Settings:
     # Explicit values win over any FASTDINING_* variables in the developer's shell.
-    return Settings(metrics_enabled=True, metrics_path="/metrics")
+    return Settings(metrics_enabled=True, metrics_path="/metrics", boom_enabled=True)
 
 
 @pytest.fixture

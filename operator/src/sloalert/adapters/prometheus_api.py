@@ -1,4 +1,5 @@
-"""Prometheus' series and labels API over HTTP: the `SeriesSource` the series check asks.
+"""Prometheus' series and labels API (and instant queries, for a grouped SLO's count of
+groups) over HTTP: the `SeriesSource` the series check asks.
 
 Every question covers a bounded recent lookback and reads a bounded number of series; requests
 in flight are bounded too, so a thousand SLOAlerts checked at once queue here rather than at
@@ -60,6 +61,19 @@ class PrometheusAPI:
     async def label_values(self, label: str, selector: str, *, limit: int) -> list[str]:
         params = {"match[]": [selector], "limit": limit, **self._range()}
         return sorted(await self._ask("GET", f"label/{label}/values", params))
+
+    async def count(self, query: str) -> int:
+        # An instant query: `count(...)` of what is there now (Prometheus' 5m lookback).
+        found = await self._ask("POST", "query", {"query": query})
+        result = found.get("result") if isinstance(found, dict) else None
+        if not result:
+            return 0
+        try:
+            return int(float(result[0]["value"][1]))
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise PrometheusRefused(
+                f"Prometheus at {self.url} (/api/v1/query): {query} gave no number: {result!r:.200}"
+            ) from None
 
     def _range(self) -> dict[str, str]:
         now = self._clock()

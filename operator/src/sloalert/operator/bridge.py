@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import kopf
@@ -14,46 +14,72 @@ from sloalert.operator.retries import retry_delay
 from sloalert.operator.selection import PrometheusView
 from sloalert.operator.series_watch import SeriesWatch
 from sloalert.operator.status import Condition
-from sloalert.validation import plain
 
 _log = logging.getLogger(__name__)
 
 
-def sloalert_entry(body: Mapping[str, Any]) -> dict[Key, dict[str, Any]]:
-    """What the SLOAlert index keeps: the resource without kopf's bookkeeping annotations."""
-    resource = plain(body)
-    metadata = resource.get("metadata", {})
-    metadata.pop("managedFields", None)
-    annotations = metadata.get("annotations") or {}
-    for name in [name for name in annotations if name.startswith("kopf.zalando.org/")]:
-        del annotations[name]
-    return {key_of(body): resource}
+class SLOAlertStore:
+    """Every SLOAlert as last seen, by namespace and name: whom a rule belongs to, whom a
+    Prometheus change concerns, what a series check reads.
+
+    Kept from the watch events themselves rather than as a kopf index: kopf holds every
+    object's events until all its indices are complete, and when the operator starts that
+    would be every PrometheusRule listed, tens of MB, while the SLOAlerts are still indexed.
+    An entry is the SLOAlert without managedFields and kopf's annotations, sharing the rest
+    with the event kopf parsed (never modified).
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[Key, Resource] = {}
+
+    def seen(self, event: Mapping[str, Any]) -> None:
+        body = event["object"]
+        if event.get("type") == "DELETED":
+            self._items.pop(key_of(body), None)
+        else:
+            self._items[key_of(body)] = trimmed(body)
+
+    def get(self, key: Key) -> Resource | None:
+        return self._items.get(key)
+
+    def all(self) -> list[Resource]:
+        return list(self._items.values())
 
 
-def owner_in(index: Mapping[Key, Iterable[Resource]], key: Key) -> Resource | None:
-    return next(iter(index.get(key, ())), None)
+def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource without managedFields and kopf's bookkeeping annotations (shallow)."""
+    metadata = {k: v for k, v in body.get("metadata", {}).items() if k != "managedFields"}
+    annotations = metadata.get("annotations")
+    if annotations:
+        metadata["annotations"] = {
+            name: value
+            for name, value in annotations.items()
+            if not name.startswith("kopf.zalando.org/")
+        }
+    return {**body, "metadata": metadata}
 
 
-def owners_in(index: Mapping[Key, Iterable[Resource]]) -> Iterator[Resource]:
-    for store in list(index.values()):
-        yield from list(store)
+def prometheuses_in(*indices: Mapping[None, Iterable[PrometheusView]]) -> list[PrometheusView]:
+    """The Prometheus and ThanosRuler views of kopf's indices, together."""
+    return [view for index in indices for view in index.get(None, ())]
 
 
-def prometheuses_in(index: Mapping[None, Iterable[PrometheusView]]) -> list[PrometheusView]:
-    return list(index.get(None, ()))
+def live_rule(event: Mapping[str, Any]) -> Resource | None:
+    """The rule a watch event carries (None: deleted), as the plain dictionary kopf parsed."""
+    return None if event.get("type") == "DELETED" else event["object"]
 
 
-def live_rule(event_type: str, body: Mapping[str, Any]) -> Resource | None:
-    return None if event_type == "DELETED" else plain(body)
+def rule_drifted(type: str | None, event: Mapping[str, Any], memo: kopf.Memo, **_: Any) -> bool:
+    """kopf filter: only rules that differ from what their SLOAlert asks for reach the handler.
 
-
-def rule_drifted(
-    type: str, body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
-) -> bool:
-    """kopf filter: only rules that differ from what their SLOAlert asks for reach the handler."""
-    owner = owner_in(sloalert_index, key_of(body))
-    live = live_rule(type, body)
-    return owner is not None and memo.parts.reconciler.drift_of(owner, live) is not None
+    It reads the raw event (no copy of the rule is made) and, for a rule that matches, only a
+    digest of its spec: every write the operator makes to a rule comes back here.
+    """
+    owner = memo.parts.sloalerts.get(key_of(event["object"]))
+    if owner is None:
+        return False
+    drifted = memo.parts.reconciler.drift_of(owner, live_rule(event), listed=type is None)
+    return drifted is not None
 
 
 def settle(body: Mapping[str, Any], result: Result, retry: int) -> None:
@@ -96,16 +122,13 @@ def warn_unselected(owner: Resource, selected: Condition) -> None:
 
 
 def watch_series(
-    watch: SeriesWatch | None,
-    body: Mapping[str, Any],
-    index: Mapping[Key, Iterable[Resource]],
-    result: Result,
+    watch: SeriesWatch | None, body: Mapping[str, Any], store: SLOAlertStore, result: Result
 ) -> None:
     """Check the series of an SLOAlert whose rules were just applied (a new spec, or a resume)."""
     if watch is not None and result.outcome is Outcome.APPLIED:
         key = key_of(body)
         watch.start()
-        watch.soon(key, lambda: owner_in(index, key))
+        watch.soon(key, lambda: store.get(key))
 
 
 def stop_watching(watch: SeriesWatch | None, key: Key) -> None:

@@ -13,7 +13,13 @@ from typing import Any
 
 import kopf
 
-from sloalert.conventions import PROMETHEUS_RULES, PROMETHEUSES, SLOALERTS, ApiResource
+from sloalert.conventions import (
+    PROMETHEUS_RULES,
+    PROMETHEUSES,
+    SLOALERTS,
+    THANOS_RULERS,
+    ApiResource,
+)
 from sloalert.operator import bridge, runtime
 from sloalert.operator.selection import PrometheusView
 from sloalert.validation import plain
@@ -22,6 +28,16 @@ from sloalert.validation import plain
 def watched(resource: ApiResource) -> tuple[str, str]:
     """kopf's selector for one resource type: its apiVersion and plural."""
     return resource.api_version, resource.plural
+
+
+# kopf's own fallback logins are chosen once, when its default registry is first made (by the
+# first handler decorator), from the environment at that moment: imported where KUBECONFIG is
+# unset and there is no service account, the operator could never log in, even after KUBECONFIG
+# is set (in-process test runs hit this). Choosing at login time instead: a kubeconfig if one is
+# named or present, else the pod's service account.
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    return kopf.login_with_kubeconfig(**kwargs) or kopf.login_with_service_account(**kwargs)
 
 
 @kopf.on.startup()
@@ -34,16 +50,28 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     await runtime.stop(memo)
 
 
-@kopf.index(*watched(SLOALERTS))
-async def sloalert_index(body: kopf.Body, **_: Any) -> dict[bridge.Key, dict[str, Any]]:
-    return bridge.sloalert_entry(body)
-
-
 # kopf watches every kind in the same namespaces: given SLOALERT_NAMESPACES, a Prometheus
 # elsewhere goes unseen, so Selected says it cannot tell rather than "none loads it".
 @kopf.index(*watched(PROMETHEUSES))
 async def prometheus_index(body: kopf.Body, **_: Any) -> PrometheusView:
     return PrometheusView.from_object(body)
+
+
+# A ThanosRuler loads PrometheusRules by the same selectors: Selected names it like a Prometheus.
+@kopf.index(*watched(THANOS_RULERS))
+async def thanos_ruler_index(body: kopf.Body, **_: Any) -> PrometheusView:
+    return PrometheusView.from_object(body)
+
+
+@kopf.on.event(*watched(SLOALERTS))
+async def track_sloalert(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    # kopf runs event handlers before the change handlers of the same event: the reconcile
+    # below finds its SLOAlert in the store as it is now.
+    memo.parts.sloalerts.seen(event)
+    if event["type"] == "DELETED":
+        key = bridge.key_of(event["object"])
+        memo.parts.reconciler.forget(key)
+        bridge.stop_watching(memo.parts.series, key)
 
 
 @kopf.on.resume(*watched(SLOALERTS))
@@ -53,35 +81,32 @@ async def reconcile(
     body: kopf.Body,
     memo: kopf.Memo,
     prometheus_index: kopf.Index,
-    sloalert_index: kopf.Index,
+    thanos_ruler_index: kopf.Index,
     retry: int,
     **_: Any,
 ) -> None:
+    # The store's entry is this same event's SLOAlert (track_sloalert ran first), as plain
+    # dictionaries already: no copy of kopf's view of it is needed.
+    owner = memo.parts.sloalerts.get(bridge.key_of(body)) or plain(body)
     result = await memo.parts.reconciler.reconcile(
-        plain(body), lambda: bridge.prometheuses_in(prometheus_index)
+        owner, lambda: bridge.prometheuses_in(prometheus_index, thanos_ruler_index)
     )
-    bridge.watch_series(memo.parts.series, body, sloalert_index, result)
+    bridge.watch_series(memo.parts.series, body, memo.parts.sloalerts, result)
     bridge.settle(body, result, retry)
 
 
-@kopf.on.event(*watched(SLOALERTS), when=lambda type, **_: type == "DELETED")
-async def forget_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.parts.reconciler.forget(bridge.key_of(body))
-    bridge.stop_watching(memo.parts.series, bridge.key_of(body))
-
-
 @kopf.on.event(*watched(PROMETHEUS_RULES), when=bridge.rule_drifted)
-async def repair_rule(
-    body: kopf.Body, memo: kopf.Memo, sloalert_index: kopf.Index, **_: Any
-) -> None:
+async def repair_rule(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     key = bridge.key_of(body)
-    await memo.parts.reconciler.repair(key, lambda: bridge.owner_in(sloalert_index, key))
+    await memo.parts.reconciler.repair(key, lambda: memo.parts.sloalerts.get(key))
 
 
 @kopf.on.event(*watched(PROMETHEUSES))
+@kopf.on.event(*watched(THANOS_RULERS))
 async def prometheus_changed(
-    memo: kopf.Memo, sloalert_index: kopf.Index, prometheus_index: kopf.Index, **_: Any
+    memo: kopf.Memo, prometheus_index: kopf.Index, thanos_ruler_index: kopf.Index, **_: Any
 ) -> None:
     await memo.parts.reconciler.refresh_selection(
-        lambda: bridge.owners_in(sloalert_index), lambda: bridge.prometheuses_in(prometheus_index)
+        memo.parts.sloalerts.all,
+        lambda: bridge.prometheuses_in(prometheus_index, thanos_ruler_index),
     )

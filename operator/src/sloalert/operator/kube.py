@@ -51,15 +51,13 @@ class Kube:
     async def close(self) -> None:
         await self._client.close()
 
-    async def apply_rule(self, rule: Mapping[str, Any]) -> dict[str, Any]:
-        """Server-side apply, forcing our fields back if someone else changed them."""
+    async def create_rule(self, rule: Mapping[str, Any]) -> None:
+        """Create the PrometheusRule; KubeError 409 when one of that name exists already."""
         metadata = rule["metadata"]
-        what = f"apply PrometheusRule {metadata['namespace']}/{metadata['name']}"
-        async with self._request(what):
-            applied = await self._client.apply(
-                PrometheusRule(rule), field_manager=FIELD_MANAGER, force=True
-            )
-        return applied.to_dict()
+        async with self._request(
+            f"create PrometheusRule {metadata['namespace']}/{metadata['name']}"
+        ):
+            await self._client.create(PrometheusRule(rule), field_manager=FIELD_MANAGER)
 
     async def get_rule(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The PrometheusRule as it is now; None when there is none."""
@@ -72,18 +70,34 @@ class Kube:
             raise
         return found.to_dict()
 
-    async def replace_rule_spec(self, rule: Mapping[str, Any]) -> None:
-        """Overwrite the whole spec, dropping what other field managers added beside ours."""
+    async def update_rule(self, rule: Mapping[str, Any], resource_version: str) -> None:
+        """Write the rule's labels, annotations, ownerReferences and spec over the version read.
+
+        A merge patch: labels and annotations others added stay, the spec is replaced whole
+        (groups others added go). `resource_version` makes it conditional: KubeError 409 when
+        the rule changed since it was read (it may no longer be ours), 404 when it is gone.
+        """
         metadata = rule["metadata"]
+        patch: dict[str, Any] = {
+            "metadata": {
+                "resourceVersion": resource_version,
+                "labels": metadata.get("labels") or {},
+                "ownerReferences": metadata["ownerReferences"],
+            },
+            "spec": rule["spec"],
+        }
+        if metadata.get("annotations"):
+            patch["metadata"]["annotations"] = metadata["annotations"]
         async with self._request(
-            f"replace the spec of PrometheusRule {metadata['namespace']}/{metadata['name']}"
+            f"update PrometheusRule {metadata['namespace']}/{metadata['name']}"
         ):
             await self._client.patch(
                 PrometheusRule,
                 metadata["name"],
-                {"spec": rule["spec"]},
+                patch,
                 namespace=metadata["namespace"],
                 patch_type=PatchType.MERGE,
+                field_manager=FIELD_MANAGER,
             )
 
     async def patch_sloalert_status(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
+from collections.abc import Mapping
 
 import fdc_logging
 import kopf
@@ -16,6 +19,14 @@ log = logging.getLogger("sloalert.operator")
 # What kopf attaches to its records for its own use: the whole settings object (a repr pages
 # long) and its Event poster's flag. The object a line is about (`k8s_ref`) stays in the line.
 _KOPF_INTERNALS = ("settings", "k8s_skip")
+
+
+def own_identity(env: Mapping[str, str], hostname: str) -> str:
+    """kopf's peering identity: the pod's name (POD_ID, from the downward API), else the host's.
+
+    Left to itself, kopf names it after the user (`getpass.getuser()`), which raises under the
+    image's UID 10001: it has no passwd entry. Nothing here needs one."""
+    return env.get("POD_ID") or hostname
 
 
 def main() -> None:
@@ -35,6 +46,7 @@ def main() -> None:
         namespaces=settings.namespaces,
         liveness_endpoint=settings.health_url,
         memo=kopf.Memo(settings=settings),
+        identity=own_identity(os.environ, socket.gethostname()),
     )
 
 

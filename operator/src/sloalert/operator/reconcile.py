@@ -9,9 +9,10 @@ never trigger more writes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,10 +46,8 @@ from sloalert.validation import load
 # each holds its generated rules and requests in memory: a thousand SLOAlerts created together
 # would otherwise all be in flight at the same moment.
 MAX_RECONCILES = 8
-# Desired rules remembered for drift events (see Reconciler._desired_for). One event asks three
-# times within milliseconds, so a few hundred entries catch it; one per SLOAlert would hold
-# every generated rule set in memory (1,000 SLOAlerts of 16 rules: tens of MB).
-MAX_REMEMBERED_RULES = 256
+# Writes of one rule in a row when it keeps changing between reading and writing it.
+MAX_WRITE_ATTEMPTS = 3
 
 Key = tuple[str, str]
 Resource = Mapping[str, Any]
@@ -58,6 +57,7 @@ OwnerLookup = Callable[[], Resource | None]
 Announce = Callable[[Resource, Condition], None]
 AnnounceRepair = Callable[[Resource, str], None]
 
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 SELECTION_REFRESH = "Selected refresh"
 """The key of the one pending retry of a refresh (a repair's key is its rule's)."""
 
@@ -82,7 +82,9 @@ def desired_rule(owner: Resource, extra_labels: Mapping[str, str]) -> Desired:
     rule = prometheus_rule(slo, rules, extra_labels=extra_labels)
     rule["metadata"]["ownerReferences"] = [owner_reference(owner)]
     name = rule["metadata"]["name"]
-    return Desired(rule, AppliedRule(name=name, recording=rules.recording, alerting=rules.alerting))
+    grouped = bool(slo.spec.indicator.group_by)
+    applied = AppliedRule(name, rules.recording, rules.alerting, grouped=grouped)
+    return Desired(rule, applied)
 
 
 def owner_reference(owner: Resource) -> dict[str, Any]:
@@ -97,26 +99,80 @@ def owner_reference(owner: Resource) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a rule must look like for its SLOAlert, kept small: one per SLOAlert is remembered
+    (a digest of the spec, not the spec: 1,000 rule sets would be tens of MB)."""
+
+    owner_uid: str
+    spec_digest: str
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, desired: Resource) -> Expected:
+        metadata = desired["metadata"]
+        return cls(
+            owner_uid=metadata["ownerReferences"][0]["uid"],
+            spec_digest=digest(desired["spec"]),
+            labels=tuple(sorted((metadata.get("labels") or {}).items())),
+            annotations=tuple(sorted((metadata.get("annotations") or {}).items())),
+        )
+
+    def drift(self, live: Resource | None) -> str | None:
+        """What someone changed in the live rule that the operator must put back, or None."""
+        if live is None:
+            return "it was deleted"
+        changes = []
+        if digest(live.get("spec")) != self.spec_digest:
+            changes.append("its spec was edited")
+        live_meta = live.get("metadata") or {}
+        for field, wanted in (("labels", self.labels), ("annotations", self.annotations)):
+            have = live_meta.get(field) or {}
+            changed = sorted(key for key, value in wanted if have.get(key) != value)
+            if changed:
+                changes.append(f"its {field} ({', '.join(changed)}) were changed")
+        return " and ".join(changes) or None
+
+
+def digest(value: Any) -> str:
+    """The same for equal JSON values, whatever their key order."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def drift(live: Resource | None, desired: Resource) -> str | None:
     """What someone changed in the live rule that the operator must put back, or None."""
-    if live is None:
-        return "it was deleted"
-    changes = []
-    if live.get("spec") != desired["spec"]:
-        changes.append("its spec was edited")
-    live_meta, wanted_meta = live.get("metadata") or {}, desired["metadata"]
-    for field in ("labels", "annotations"):
-        have, want = live_meta.get(field) or {}, wanted_meta.get(field) or {}
-        changed = sorted(key for key, value in want.items() if have.get(key) != value)
-        if changed:
-            changes.append(f"its {field} ({', '.join(changed)}) were changed")
-    owner_uid = wanted_meta["ownerReferences"][0]["uid"]
-    if not any(
-        ref.get("uid") == owner_uid and ref.get("controller")
-        for ref in live_meta.get("ownerReferences") or []
-    ):
-        changes.append("its controller ownerReference was removed")
-    return " and ".join(changes) or None
+    return Expected.of(desired).drift(live)
+
+
+def other_owner(live: Resource, owner_uid: str) -> str | None:
+    """Who holds the live rule when it is not controlled by the SLOAlert `owner_uid` (the end
+    of a sentence: "is controlled by ..."); None when it is that SLOAlert's to write."""
+    metadata = live.get("metadata") or {}
+    controllers = [ref for ref in metadata.get("ownerReferences") or [] if ref.get("controller")]
+    if any(ref.get("uid") == owner_uid for ref in controllers):
+        return None
+    if controllers:
+        ref = controllers[0]
+        return f"is controlled by {ref.get('kind')} {ref.get('name')} (uid {ref.get('uid')})"
+    manager = (metadata.get("labels") or {}).get(conventions.MANAGED_BY_LABEL)
+    release = (metadata.get("annotations") or {}).get(HELM_RELEASE_ANNOTATION)
+    if manager == conventions.MANAGED_BY:
+        return "is not controlled by this SLOAlert (it has no controller ownerReference to it)"
+    said = [f"{conventions.MANAGED_BY_LABEL}={manager}"] if manager else []
+    said += [f"Helm release {release}"] if release else []
+    return "is not managed by sloalert" + (f" ({', '.join(said)})" if said else "")
+
+
+def ready_owned_by_other(rule_name: str, who: str) -> Condition:
+    message = (
+        f"PrometheusRule {rule_name} exists and {who}: it was left untouched. Rename this "
+        "SLOAlert, or remove that rule"
+    )
+    return Condition(
+        conventions.CONDITION_READY, "False", conventions.REASON_RULE_OWNED_BY_OTHER, message
+    )
 
 
 def is_deleting(resource: Resource) -> bool:
@@ -200,7 +256,9 @@ class Reconciler:
         self._last_prometheuses: list[PrometheusView] | None = None
         self._retries = Retries()
         self._running = asyncio.Semaphore(MAX_RECONCILES)
-        self._desired: OrderedDict[Key, tuple[str, Desired | None]] = OrderedDict()
+        # Per SLOAlert: the uid and generation it was built for, and what its rule must look
+        # like (None: the spec is invalid). The rule depends on nothing else that can change.
+        self._expected: dict[Key, tuple[str, int | None, Expected | None]] = {}
 
     async def reconcile(self, owner: Resource, prometheuses: PrometheusSource) -> Result:
         """Make the SLOAlert's rule and status match its spec.
@@ -230,14 +288,22 @@ class Reconciler:
             desired = desired_rule(owner, self._settings.rule_labels)
         except InvalidSLOAlert as invalid:
             return await self._report(owner, Outcome.INVALID, invalid.problems, generation)
+        self._remember(owner, Expected.of(desired.rule))
         try:
-            await self._put(desired.rule)
+            who = await self._put(owner, desired.rule)
         except KubeError as exc:
             failed = ready_apply_failed(desired.applied.name, str(exc))
             before, _ = await self._write(owner, [failed], generation=generation)
             return Result(Outcome.FAILED, failed, changed=_ready_changed(before, failed))
+        if who is not None:
+            # Someone else's rule: never written, reported, and looked at again (kopf's
+            # retries, and the drift watch when that rule changes or goes).
+            refused = ready_owned_by_other(desired.applied.name, who)
+            before, _ = await self._write(owner, [refused], generation=generation)
+            return Result(Outcome.FAILED, refused, changed=_ready_changed(before, refused))
         ready = ready_applied(desired.applied)
-        chosen = await self._selected(owner, desired.rule, prometheuses)
+        labels = desired.rule["metadata"].get("labels") or {}
+        chosen = await self._selected(owner, labels, prometheuses)
         before, _ = await self._write(
             owner, [ready, chosen], generation=generation, rule=desired.applied
         )
@@ -262,13 +328,14 @@ class Reconciler:
         *,
         generation: int | None = None,
         rule: AppliedRule | None = None,
+        groups: int | None = None,
     ) -> tuple[Mapping[str, Any], dict[str, Any]]:
         """Merge `conditions` into the status; announce a Selected that has just turned False."""
         now = self._clock()
         before, after = await self._status.update(
             owner,
             lambda before: with_conditions(
-                before, conditions, now=now, generation=generation, rule=rule
+                before, conditions, now=now, generation=generation, rule=rule, groups=groups
             ),
         )
         for condition in conditions:
@@ -277,7 +344,7 @@ class Reconciler:
         return before, after
 
     async def _selected(
-        self, owner: Resource, rule: Resource, prometheuses: list[PrometheusView]
+        self, owner: Resource, rule_labels: Mapping[str, str], prometheuses: list[PrometheusView]
     ) -> Condition:
         namespace = owner["metadata"]["namespace"]
         namespace_labels = (
@@ -287,48 +354,49 @@ class Reconciler:
         )
         selection = check(
             namespace=namespace,
-            labels=rule["metadata"].get("labels") or {},
+            labels=rule_labels,
             namespace_labels=namespace_labels,
             prometheuses=prometheuses,
         )
         return selected(selection, self._settings.namespaces)
 
-    def drift_of(self, owner: Resource, live: Resource | None) -> str | None:
-        """What differs between `live` (None: deleted) and the rule `owner` asks for."""
-        found = self._drift(owner, live)
-        return found[0] if found else None
+    def drift_of(
+        self, owner: Resource, live: Resource | None, *, listed: bool = False
+    ) -> str | None:
+        """What differs between `live` (None: deleted) and the rule `owner` asks for, or that
+        the live rule is no longer `owner`'s; None when the rule is as asked, or left alone.
 
-    def _drift(self, owner: Resource, live: Resource | None) -> tuple[str, Desired] | None:
-        if is_deleting(owner):
-            return None
-        desired = self._desired_for(owner)
-        if desired is None:
-            return None  # its last good rules stay; the owner's status already says why
-        what = drift(live, desired.rule)
-        return (what, desired) if what else None
-
-    def _desired_for(self, owner: Resource) -> Desired | None:
-        """The rule `owner` asks for (None: its spec is invalid), built once per version of it
-        while it is among the last MAX_REMEMBERED_RULES asked for.
-
-        One drift event asks for it in kopf's filter, again in the handler and once more to put
-        the rule back; every write the operator makes to a rule is such an event.
+        A rule `listed` when the operator starts, whose SLOAlert it has not reconciled yet, is
+        left to that reconcile (kopf resumes every SLOAlert), which reads the rule itself.
         """
-        key, version = key_of(owner), owner["metadata"].get("resourceVersion")
-        known = self._desired.get(key)
-        if version is not None and known is not None and known[0] == version:
-            self._desired.move_to_end(key)
-            return known[1]
+        if is_deleting(owner) or (listed and key_of(owner) not in self._expected):
+            return None
+        expected = self._expected_for(owner)
+        if expected is None:
+            return None  # its last good rules stay; the owner's status already says why
+        if live is not None and other_owner(live, expected.owner_uid) is not None:
+            return "it is no longer controlled by this SLOAlert"
+        return expected.drift(live)
+
+    def _expected_for(self, owner: Resource) -> Expected | None:
+        """What `owner`'s rule must look like (None: its spec is invalid), built once per
+        generation of the SLOAlert: every write to a rule is a drift event, and most match."""
+        metadata = owner["metadata"]
+        known = self._expected.get(key_of(owner))
+        if known is not None and known[:2] == (metadata.get("uid"), metadata.get("generation")):
+            return known[2]
         try:
-            desired: Desired | None = desired_rule(owner, self._settings.rule_labels)
+            expected: Expected | None = Expected.of(
+                desired_rule(owner, self._settings.rule_labels).rule
+            )
         except InvalidSLOAlert:
-            desired = None
-        if version is not None:
-            self._desired[key] = (version, desired)
-            self._desired.move_to_end(key)
-            if len(self._desired) > MAX_REMEMBERED_RULES:
-                self._desired.popitem(last=False)
-        return desired
+            expected = None
+        self._remember(owner, expected)
+        return expected
+
+    def _remember(self, owner: Resource, expected: Expected | None) -> None:
+        metadata = owner["metadata"]
+        self._expected[key_of(owner)] = (metadata["uid"], metadata.get("generation"), expected)
 
     async def repair(self, key: Key, owner: OwnerLookup) -> None:
         """Put back the rule `key` if it differs from what its SLOAlert (`owner`) asks for.
@@ -344,14 +412,25 @@ class Reconciler:
         async with self._status.lock(key):
             # Both read under the lock, after any reconcile in flight has written its rule.
             current = owner()
-            if current is None:
+            if current is None or is_deleting(current):
                 return True  # the SLOAlert is gone, and its rule with it
             try:
-                found = self._drift(current, await self._kube.get_rule(*key))
-                if found is None:
+                desired = desired_rule(current, self._settings.rule_labels)
+            except InvalidSLOAlert:
+                return True  # its last good rules stay; its status says why
+            try:
+                live = await self._kube.get_rule(*key)
+                what = drift(live, desired.rule)
+                who = await self._put(current, desired.rule, live=live, known=True)
+                if who is not None:
+                    # Not ours (any more): left as it is, and the SLOAlert says so.
+                    await self._write(current, [ready_owned_by_other(desired.applied.name, who)])
                     return True
-                what, desired = found
-                await self._put(desired.rule)
+                if what is None:
+                    return True
+                if _ready_reason(current) == conventions.REASON_RULE_OWNED_BY_OTHER:
+                    # The other rule went and this one was written: Ready again.
+                    await self._write(current, [ready_applied(desired.applied)])
             except KubeError as exc:
                 _log.warning("PrometheusRule %s/%s not put back: %s", *key, exc)
                 return False
@@ -359,11 +438,54 @@ class Reconciler:
         self._on_repaired(current, what)
         return True
 
-    async def _put(self, rule: Resource) -> None:
-        """Apply the rule; if fields another manager added survive the apply, drop them too."""
-        applied = await self._kube.apply_rule(rule)
-        if applied.get("spec") != rule["spec"]:
-            await self._kube.replace_rule_spec(rule)
+    async def _put(
+        self,
+        owner: Resource,
+        rule: Resource,
+        *,
+        live: Resource | None = None,
+        known: bool = False,
+    ) -> str | None:
+        """Write the rule if it is missing or differs, only where it is `owner`'s to write.
+
+        Returns who holds it when it is not `owner`'s (then nothing was written), else None.
+        Without `known` (the live rule as just read), a rule the SLOAlert's status says was
+        written is read first; a new one is created, and read if one exists after all. Every
+        update is conditional on the version read, so a rule that changed hands meanwhile is
+        read again, never overwritten.
+        """
+        metadata = rule["metadata"]
+        key = (metadata["namespace"], metadata["name"])
+        uid = metadata["ownerReferences"][0]["uid"]
+        if not known and _rule_written(owner, metadata["name"]):
+            live, known = await self._kube.get_rule(*key), True
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            if known and live is not None:
+                who = other_owner(live, uid)
+                if who is not None:
+                    return who
+                if drift(live, rule) is None:
+                    return None
+                version = live["metadata"]["resourceVersion"]
+                try:
+                    await self._kube.update_rule(_keeping_others_refs(rule, live), version)
+                    return None
+                except KubeError as exc:
+                    if exc.status not in (404, 409):
+                        raise
+            else:
+                try:
+                    await self._kube.create_rule(rule)
+                    return None
+                except KubeError as exc:
+                    if exc.status != 409:
+                        raise
+            live, known = await self._kube.get_rule(*key), True
+        raise KubeError(
+            f"write PrometheusRule {key[0]}/{key[1]}: it changed at each of "
+            f"{MAX_WRITE_ATTEMPTS} attempts",
+            409,
+        )
 
     async def refresh_selection(self, owners: OwnerSource, prometheuses: PrometheusSource) -> None:
         """Recompute `Selected` for every SLOAlert after a Prometheus object changed.
@@ -389,22 +511,26 @@ class Reconciler:
         """Write one SLOAlert's Selected; False (logged) when the API refused."""
         if is_deleting(owner):
             return True
-        desired = self._desired_for(owner)
-        if desired is None:
+        expected = self._expected_for(owner)
+        if expected is None:
             return True  # Selected stays as the last valid spec left it; Ready says why
         try:
             async with self._status.lock(key_of(owner)):
-                await self._write(owner, [await self._selected(owner, desired.rule, views)])
+                chosen = await self._selected(owner, dict(expected.labels), views)
+                await self._write(owner, [chosen])
         except KubeError as exc:
             _log.warning("Selected of SLOAlert %s/%s not updated: %s", *key_of(owner), exc)
             return False
         return True
 
-    async def write_condition(self, owner: Resource, condition: Condition) -> Mapping[str, Any]:
-        """Merge a condition computed elsewhere (SeriesFound) into the status, under the same
-        lock as the reconcile's writes; the status before. Raises KubeError."""
+    async def write_condition(
+        self, owner: Resource, condition: Condition, *, groups: int | None = None
+    ) -> Mapping[str, Any]:
+        """Merge a condition computed elsewhere (SeriesFound, with a grouped SLO's count of
+        groups) into the status, under the same lock as the reconcile's writes; the status
+        before. Raises KubeError."""
         async with self._status.lock(key_of(owner)):
-            before, _ = await self._write(owner, [condition])
+            before, _ = await self._write(owner, [condition], groups=groups)
         return before
 
     async def close(self) -> None:
@@ -412,7 +538,7 @@ class Reconciler:
         await self._retries.close()
 
     def forget(self, key: Key) -> None:
-        self._desired.pop(key, None)
+        self._expected.pop(key, None)
         self._status.forget(key)
         self._metrics.ready.forget(key)
 
@@ -425,3 +551,30 @@ def _ready_changed(before: Mapping[str, Any], ready: Condition) -> bool:
                 ready.message,
             )
     return True
+
+
+def _ready_reason(owner: Resource) -> str | None:
+    for condition in (owner.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == conventions.CONDITION_READY:
+            return condition.get("reason")
+    return None
+
+
+def _rule_written(owner: Resource, rule_name: str) -> bool:
+    """Whether the SLOAlert's status says its rule was written (so it likely exists)."""
+    return (owner.get("status") or {}).get("prometheusRule") == rule_name
+
+
+def _keeping_others_refs(rule: Resource, live: Resource) -> Resource:
+    """`rule` with the ownerReferences of other objects the live rule has (not controllers:
+    the live rule is controlled by the rule's owner), which a merge patch would drop."""
+    ours = rule["metadata"]["ownerReferences"]
+    uids = {ref["uid"] for ref in ours}
+    others = [
+        ref
+        for ref in (live.get("metadata") or {}).get("ownerReferences") or []
+        if ref.get("uid") not in uids
+    ]
+    if not others:
+        return rule
+    return {**rule, "metadata": {**rule["metadata"], "ownerReferences": [*ours, *others]}}

@@ -15,6 +15,10 @@ from sloalert.operator.reconcile import Reconciler
 from sloalert.operator.series_watch import SeriesWatch
 from sloalert.operator.settings import OperatorSettings, load_settings
 
+# Objects per page of kopf's listings, and how long an object's idle worker lives on.
+LIST_CHUNK = 100
+WORKER_IDLE_SECONDS = 0.5
+
 
 @dataclass
 class Parts:
@@ -22,6 +26,7 @@ class Parts:
     kube: Kube
     metrics: OperatorMetrics
     reconciler: Reconciler
+    sloalerts: bridge.SLOAlertStore
     series: SeriesWatch | None = None
     """The SeriesFound check; None without SLOALERT_PROMETHEUS_URL."""
     prometheus: PrometheusAPI | None = None
@@ -42,7 +47,7 @@ def start(memo: kopf.Memo, kopf_settings: kopf.OperatorSettings) -> Parts:
         on_unselected=bridge.warn_unselected,
         on_repaired=bridge.announce_repair,
     )
-    parts = Parts(settings, kube, metrics, reconciler)
+    parts = Parts(settings, kube, metrics, reconciler, bridge.SLOAlertStore())
     if settings.prometheus_url:
         parts.prometheus = PrometheusAPI(
             settings.prometheus_url, on_request=metrics.series_checks.inc
@@ -84,6 +89,12 @@ def tune(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> No
     # and failures only. The operator's own Normal Events go through kopf.event, which this
     # level does not filter (bridge.post_normal).
     kopf_settings.posting.level = logging.WARNING
+    # The listing when kopf starts comes in pages, each handed on before the next is read:
+    # a thousand PrometheusRules at once are tens of MB of JSON, parsed all at once.
+    kopf_settings.watching.chunk_size = LIST_CHUNK
+    # An object's worker holds its last event until it exits; after a burst or the listing,
+    # a thousand of them idle for kopf's default 5 s would hold every body read.
+    kopf_settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
 
 
 def quiet_http_logs() -> None:

@@ -1,6 +1,7 @@
-"""Which Prometheus will load a PrometheusRule, and if none, exactly why. Pure.
+"""Which Prometheus (or ThanosRuler) will load a PrometheusRule, and if none, exactly why. Pure.
 
-prometheus-operator's semantics, from its Prometheus CRD field documentation:
+prometheus-operator's semantics, from its Prometheus CRD field documentation (its ThanosRuler
+has the same two fields with the same semantics, and is judged the same way):
 - `ruleSelector`: null selects no PrometheusRules at all; `{}` selects every one.
 - `ruleNamespaceSelector`: null means the Prometheus' own namespace only; `{}` means every
   namespace; otherwise the namespaces whose labels match.
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from sloalert.conventions import PROMETHEUSES
 
 _OPERATORS = frozenset({"In", "NotIn", "Exists", "DoesNotExist"})
 
@@ -85,12 +88,14 @@ def _parse_expression(expression: Mapping[str, Any]) -> Requirement:
 
 @dataclass(frozen=True)
 class PrometheusView:
-    """The parts of a `monitoring.coreos.com/v1` Prometheus that decide which rules it loads."""
+    """The parts of a `monitoring.coreos.com/v1` Prometheus, or ThanosRuler (`kind`), that
+    decide which rules it loads."""
 
     namespace: str
     name: str
     rule_selector: Mapping[str, Any] | None
     rule_namespace_selector: Mapping[str, Any] | None
+    kind: str = PROMETHEUSES.kind
 
     @classmethod
     def from_object(cls, body: Mapping[str, Any]) -> PrometheusView:
@@ -101,11 +106,18 @@ class PrometheusView:
             name=metadata.get("name", ""),
             rule_selector=spec.get("ruleSelector"),
             rule_namespace_selector=spec.get("ruleNamespaceSelector"),
+            kind=body.get("kind") or PROMETHEUSES.kind,
         )
 
     @property
     def ref(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def who(self) -> str:
+        """`prometheus monitoring/k8s` (as the messages always said), `ThanosRuler m/ruler`."""
+        kind = "prometheus" if self.kind == PROMETHEUSES.kind else self.kind
+        return f"{kind} {self.ref}"
 
     @property
     def reads_namespace_labels(self) -> bool:
@@ -120,6 +132,11 @@ class Verdict:
     selects: bool | None
     """True or False, or None when it cannot be told (namespace labels unknown)."""
     reason: str
+    kind: str = PROMETHEUSES.kind
+
+    @classmethod
+    def of(cls, view: PrometheusView, selects: bool | None, reason: str) -> Verdict:
+        return cls(view.ref, selects, reason, view.kind)
 
 
 @dataclass(frozen=True)
@@ -129,6 +146,14 @@ class Selection:
     @property
     def selected_by(self) -> tuple[str, ...]:
         return tuple(v.prometheus for v in self.verdicts if v.selects)
+
+    def loaders(self) -> str:
+        """Who loads the rule: `prometheus a/k8s, b/k8s and thanosruler a/ruler`."""
+        by_kind: dict[str, list[str]] = {}
+        for verdict in self.verdicts:
+            if verdict.selects:
+                by_kind.setdefault(verdict.kind.lower(), []).append(verdict.prometheus)
+        return " and ".join(f"{kind} {', '.join(refs)}" for kind, refs in by_kind.items())
 
     @property
     def undecided(self) -> tuple[Verdict, ...]:
@@ -156,7 +181,8 @@ def check(
     operator may not read them): a Prometheus that selects rule namespaces by label is then
     reported as undecided rather than guessed.
     """
-    ordered = sorted(prometheuses, key=lambda p: (p.namespace, p.name))
+    # Prometheuses first, then ThanosRulers (a fixed order: the messages do not flap).
+    ordered = sorted(prometheuses, key=lambda p: (p.kind != PROMETHEUSES.kind, p.kind, p.ref))
     return Selection(tuple(_verdict(p, namespace, labels, namespace_labels) for p in ordered))
 
 
@@ -166,24 +192,24 @@ def _verdict(
     labels: Mapping[str, str],
     namespace_labels: Mapping[str, str] | None,
 ) -> Verdict:
-    who = f"prometheus {prometheus.ref}"
+    who = prometheus.who
     try:
         if prometheus.rule_selector is None:
-            return Verdict(
-                prometheus.ref, False, f"{who} has no ruleSelector, so it loads no PrometheusRules"
+            return Verdict.of(
+                prometheus, False, f"{who} has no ruleSelector, so it loads no PrometheusRules"
             )
         rule_selector = LabelSelector.parse(prometheus.rule_selector)
         namespace_verdict = _namespace_verdict(prometheus, who, namespace, namespace_labels)
     except SelectorError as exc:
-        return Verdict(prometheus.ref, False, f"{who} has a selector it cannot use: {exc}")
+        return Verdict.of(prometheus, False, f"{who} has a selector it cannot use: {exc}")
     if namespace_verdict is not None:
         return namespace_verdict
     missing = rule_selector.mismatches(labels)
     if missing:
         explained = " and ".join(req.explain(labels) for req in missing)
         reason = f"{who} selects rules with {rule_selector.describe()}; this rule {explained}"
-        return Verdict(prometheus.ref, False, reason)
-    return Verdict(prometheus.ref, True, f"{who} loads this rule")
+        return Verdict.of(prometheus, False, reason)
+    return Verdict.of(prometheus, True, f"{who} loads this rule")
 
 
 def _namespace_verdict(
@@ -201,7 +227,7 @@ def _namespace_verdict(
             f"{who} loads rules from its own namespace {prometheus.namespace} only "
             f"(its ruleNamespaceSelector is not set); this rule is in namespace {namespace}"
         )
-        return Verdict(prometheus.ref, False, reason)
+        return Verdict.of(prometheus, False, reason)
     selector = LabelSelector.parse(raw)
     if not selector.requirements:
         return None
@@ -211,9 +237,9 @@ def _namespace_verdict(
             f"{wanted}; the labels of namespace {namespace} could not be read, "
             "so whether it loads this rule is unknown"
         )
-        return Verdict(prometheus.ref, None, reason)
+        return Verdict.of(prometheus, None, reason)
     missing = selector.mismatches(namespace_labels)
     if not missing:
         return None
     explained = " and ".join(req.explain(namespace_labels) for req in missing)
-    return Verdict(prometheus.ref, False, f"{wanted}; namespace {namespace} {explained}")
+    return Verdict.of(prometheus, False, f"{wanted}; namespace {namespace} {explained}")

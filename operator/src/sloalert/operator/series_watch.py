@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 from sloalert import series_check
 from sloalert.errors import InvalidSLOAlert
@@ -36,13 +36,28 @@ CHECK_TIMEOUT_SECONDS: Final = 10.0
 # A status that could not be written is tried again this soon (or at the period, if sooner).
 WRITE_RETRY_SECONDS: Final = 30.0
 
-Record = Callable[[Resource, Condition], Awaitable[Mapping[str, Any]]]
-"""Merges a condition into an SLOAlert's status; returns the status before. Raises KubeError."""
+
+class Record(Protocol):
+    def __call__(
+        self, owner: Resource, condition: Condition, *, groups: int | None = None
+    ) -> Awaitable[Mapping[str, Any]]:
+        """Merges a condition (and a grouped SLO's count of groups, status.groups) into an
+        SLOAlert's status; returns the status before. Raises KubeError."""
+        ...
+
+
 Warn = Callable[[Resource, Condition], None]
 
 T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
+
+
+class _Asked(NamedTuple):
+    """What a pass asks about one SLOAlert: its selectors, and its groups if grouped."""
+
+    probes: series_check.Probes
+    grouping: series_check.Grouping | None
 
 
 class SeriesWatch:
@@ -122,16 +137,16 @@ class SeriesWatch:
         owners, groups = self._read(keys)
         if not groups:
             return
-        conditions = await self._conditions(groups)
+        conditions, counts = await self._conditions(groups)
         for key, condition in conditions.items():
             try:
-                await self._write(key, owners[key], condition)
+                await self._write(key, owners[key], condition, counts.get(key))
             except Exception:  # one SLOAlert's failure must not skip the others' writes
                 _log.exception("SeriesFound of SLOAlert %s/%s not written", *key)
 
-    def _read(self, keys: list[Key]) -> tuple[dict[Key, Resource], dict[Key, series_check.Probes]]:
+    def _read(self, keys: list[Key]) -> tuple[dict[Key, Resource], dict[Key, _Asked]]:
         owners: dict[Key, Resource] = {}
-        groups: dict[Key, series_check.Probes] = {}
+        groups: dict[Key, _Asked] = {}
         for key in keys:
             lookup = self._lookups.get(key)
             owner = lookup() if lookup else None
@@ -139,41 +154,66 @@ class SeriesWatch:
                 self.forget(key)  # deleted
                 continue
             try:
-                probes = series_check.probes(load(owner).spec)
+                spec = load(owner).spec
+                asked = _Asked(series_check.probes(spec), series_check.grouping(spec))
             except InvalidSLOAlert:
                 # Nothing to check; the fix is an edit, whose reconcile schedules a check.
                 self._due.pop(key, None)
                 continue
             if not is_deleting(owner):
-                owners[key], groups[key] = owner, probes
+                owners[key], groups[key] = owner, asked
         return owners, groups
 
-    async def _conditions(self, groups: dict[Key, series_check.Probes]) -> dict[Key, Condition]:
-        selectors = [probe.selector for probes in groups.values() for probe in probes]
+    async def _conditions(
+        self, groups: dict[Key, _Asked]
+    ) -> tuple[dict[Key, Condition], dict[Key, int]]:
+        """SeriesFound per SLOAlert, and the count of groups of each grouped one counted."""
+        probes = [probe for asked in groups.values() for probe in asked.probes]
+        required, optional = series_check.split(probes)
         source = series_check.Remembering(self._source)
         try:
-            found = await self._ask(series_check.live(selectors, source))
+            found = await self._ask(series_check.live(required, source))
         except series_check.PrometheusError as exc:
-            return {key: series_unknown(exc) for key in groups}
-        dead = list(dict.fromkeys(s for s in selectors if s not in found))
-        answers = await asyncio.gather(*(self._explain(s, source) for s in dead))
-        errors = {s: a for s, a in zip(dead, answers, strict=True) if isinstance(a, Exception)}
-        findings = {s: a for s, a in zip(dead, answers, strict=True) if s not in errors}
+            return {key: series_unknown(exc) for key in groups}, {}
+        dead = [(s, False) for s in required if s not in found] + [(s, True) for s in optional]
+        answers = await asyncio.gather(*(self._explain(s, source, lightly) for s, lightly in dead))
+        explained = [(s, a) for (s, _), a in zip(dead, answers, strict=True)]
+        errors = {s: a for s, a in explained if isinstance(a, Exception)}
+        findings = {s: a for s, a in explained if s not in errors}
+        counted = {key: asked.grouping for key, asked in groups.items() if asked.grouping}
+        counts = await asyncio.gather(*(self._count(g, source) for g in counted.values()))
+        answers = dict(zip(counted, counts, strict=True))
         conditions = {}
-        for key, probes in groups.items():
-            failed = [errors[probe.selector] for probe in probes if probe.selector in errors]
-            conditions[key] = (
-                series_unknown(failed[0])
-                if failed
-                else series_found(series_check.verdicts(probes, found, findings), len(probes))
+        for key, asked in groups.items():
+            failed = [errors[p.selector] for p in asked.probes if p.selector in errors]
+            answer = answers.get(key)
+            if isinstance(answer, series_check.PrometheusError):
+                failed.append(answer)
+            if failed:
+                conditions[key] = series_unknown(failed[0])
+                continue
+            too_many = [answer.over] if answer and answer.over else []
+            conditions[key] = series_found(
+                series_check.verdicts(asked.probes, found, findings) + too_many, len(asked.probes)
             )
-        return conditions
+        done = {key: a.count for key, a in answers.items() if isinstance(a, series_check.Counted)}
+        return conditions, done
+
+    async def _count(
+        self, grouping: series_check.Grouping, source: series_check.SeriesSource
+    ) -> series_check.Counted | series_check.PrometheusError:
+        try:
+            return await self._ask(grouping.check(source))
+        except series_check.PrometheusError as exc:
+            return exc
 
     async def _explain(
-        self, selector: Selector, source: series_check.SeriesSource
+        self, selector: Selector, source: series_check.SeriesSource, names_and_job: bool
     ) -> series_check.Finding | series_check.PrometheusError | None:
         try:
-            return await self._ask(series_check.explain(selector, source))
+            return await self._ask(
+                series_check.explain(selector, source, names_and_job=names_and_job)
+            )
         except series_check.PrometheusError as exc:
             return exc
 
@@ -186,9 +226,11 @@ class SeriesWatch:
                 f"Prometheus at {self._url}: no answer within {CHECK_TIMEOUT_SECONDS:g}s"
             ) from None
 
-    async def _write(self, key: Key, owner: Resource, condition: Condition) -> None:
+    async def _write(
+        self, key: Key, owner: Resource, condition: Condition, groups: int | None
+    ) -> None:
         try:
-            before = await self._record(owner, condition)
+            before = await self._record(owner, condition, groups=groups)
         except KubeError as exc:
             _log.warning("SeriesFound of SLOAlert %s/%s not written: %s", *key, exc)
             if key in self._due:

@@ -44,6 +44,7 @@ class AppliedRule:
     name: str
     recording: int
     alerting: int
+    grouped: bool = False  # indicator.groupBy: status.groups is counted, else cleared
 
 
 def ready_applied(rule: AppliedRule) -> Condition:
@@ -82,7 +83,7 @@ def selected(selection: Selection, watched_namespaces: Sequence[str] = ()) -> Co
     Short of all, one it cannot see may load the rule, so "none loads it" would be a guess.
     """
     if selection.selected_by:
-        message = f"loaded by prometheus {', '.join(selection.selected_by)}"
+        message = f"loaded by {selection.loaders()}"
         return Condition(CONDITION_SELECTED, "True", REASON_SELECTED, message)
     reasons = " ".join(f"{_sentence(v.reason)}" for v in selection.undecided + selection.refusals)
     if watched_namespaces:
@@ -98,7 +99,7 @@ def selected(selection: Selection, watched_namespaces: Sequence[str] = ()) -> Co
         )
     if not selection.verdicts:
         message = (
-            "no monitoring.coreos.com/v1 Prometheus objects exist, "
+            "no monitoring.coreos.com/v1 Prometheus objects exist, nor ThanosRulers, "
             "so nothing in this cluster loads this rule"
         )
         return Condition(CONDITION_SELECTED, "Unknown", REASON_NO_PROMETHEUS, message)
@@ -146,18 +147,25 @@ def with_conditions(
     now: datetime,
     generation: int | None = None,
     rule: AppliedRule | None = None,
+    groups: int | None = None,
 ) -> dict[str, Any]:
     """The next status: `previous` with `conditions` merged in.
 
     `generation` is set when this status answers a spec (observedGeneration moves on); `rule`
-    when rules were written. A condition keeps its lastTransitionTime while its status stays.
+    when rules were written; `groups` when a grouped SLO's groups were counted. A condition
+    keeps its lastTransitionTime while its status stays.
     """
     status = dict(previous)
+    if groups is not None:
+        status["groups"] = groups
     if generation is not None:
         status["observedGeneration"] = generation
     if rule is not None:
         status["prometheusRule"] = rule.name
         status["rules"] = {"recording": rule.recording, "alerting": rule.alerting}
+        if not rule.grouped and status.get("groups") is not None:
+            # No longer grouped: a merge patch removes the field only when it says null.
+            status["groups"] = None
     observed = status.get("observedGeneration")
     status["conditions"] = merge_conditions(
         previous.get("conditions") or [], conditions, now=now, generation=observed

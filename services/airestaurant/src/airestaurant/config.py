@@ -22,6 +22,10 @@ DEFAULT_BIND = f"0.0.0.0:{DEFAULT_PORT}"
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1")
 SQLITE_FILE_NAME = "airestaurant.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Paths whose requests the request metrics leave out: the charts' kubelet probes and the
+# Prometheus scrape. The one place this default lives; a test fails when the charts probe a
+# path that is not in it (tests/integration/test_airestaurant_probes.py).
+DEFAULT_METRICS_EXCLUDED_PATHS = ("/healthz", "/metrics")
 
 # Django's engines and the django-prometheus wrappers that time every query
 # (django_db_query_duration_seconds exists only with these).
@@ -67,6 +71,8 @@ class AppConfig:
     allowed_hosts: tuple[str, ...]
     database: dict[str, Any]
     metrics_enabled: bool
+    metrics_excluded_paths: tuple[str, ...]
+    boom_enabled: bool
     log_level: str
     list_cache_seconds: int
 
@@ -125,6 +131,21 @@ def allowed_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
     if any(" " in host for host in hosts):
         raise ConfigError(f"ALLOWED_HOSTS={raw!r}: host names cannot contain spaces")
     return hosts
+
+
+def metrics_excluded_paths(env: Mapping[str, str]) -> tuple[str, ...]:
+    """AIRESTAURANT_METRICS_EXCLUDED_PATHS, comma-separated paths, each starting with '/'."""
+    raw = env.get("AIRESTAURANT_METRICS_EXCLUDED_PATHS")
+    if raw is None or not raw.strip():
+        return DEFAULT_METRICS_EXCLUDED_PATHS
+    paths = tuple(path.strip() for path in raw.split(",") if path.strip())
+    bad = [path for path in paths if not path.startswith("/") or " " in path]
+    if bad:
+        raise ConfigError(
+            f"AIRESTAURANT_METRICS_EXCLUDED_PATHS: not a path (expected /segment/...): "
+            f"{', '.join(bad)}"
+        )
+    return paths
 
 
 def secret_key(env: Mapping[str, str], *, debug: bool) -> str:
@@ -212,6 +233,8 @@ def load_app_config(env: Mapping[str, str]) -> AppConfig:
         allowed_hosts=allowed_hosts(env),
         database=database(env, instrumented=metrics_enabled),
         metrics_enabled=metrics_enabled,
+        metrics_excluded_paths=metrics_excluded_paths(env),
+        boom_enabled=env_bool(env, "AIRESTAURANT_BOOM_ENABLED", default=False),
         log_level=log_level(env),
         list_cache_seconds=env_int(
             env, "AIRESTAURANT_LIST_CACHE_SECONDS", 10, minimum=0, maximum=3600

@@ -11,9 +11,11 @@ The database and cache metrics are django-prometheus' backends, untouched.
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPMethod
 from timeit import default_timer
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django_prometheus.middleware import Metrics
 from prometheus_client import Counter, Histogram
@@ -26,9 +28,8 @@ LATENCY = "django_http_requests_latency_seconds_by_view_method"
 # HTTP's (PrometheusAfterMiddleware._get_view_name and _method).
 UNNAMED_VIEW = "<unnamed view>"
 INVALID_METHOD = "<invalid method>"
-HTTP_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH"}
-)
+# The library's own list is HTTP's nine methods, as the standard library lists them.
+HTTP_METHODS = frozenset(method.value for method in HTTPMethod)
 
 
 class RecordedMetrics(Metrics):
@@ -64,11 +65,12 @@ def view_name(request: HttpRequest) -> str:
 
 
 class RequestMetricsMiddleware:
-    """Counts and times every request, labelled as django-prometheus' After middleware labels
-    them: `status` the exact code, `view` the view name or `<unnamed view>`, and `method`
-    normalised (`<invalid method>`) on the counter but as sent on the histogram, as the
-    library does. Its own /metrics view is recorded like any other, as before; the rules
-    exclude it by view name.
+    """Counts and times every request but those to `METRICS_EXCLUDED_PATHS` (the kubelet's
+    probes and the scrape: user traffic only; django-prometheus has no such setting, so this
+    is ours), labelled as django-prometheus' After middleware labels them: `status` the exact
+    code, `view` the view name or `<unnamed view>`, and `method` normalised to
+    `<invalid method>` outside HTTP's, on both families (the library takes the method as sent
+    on the histogram: one made-up method there added a series per bucket).
 
     It must be the last middleware, where django-prometheus' After middleware was, so the
     latency covers URL resolution and the view, not the other middlewares. One difference:
@@ -92,13 +94,17 @@ class RequestMetricsMiddleware:
             raise RuntimeError(f"django-prometheus does not define {RESPONSES} and {LATENCY}")
         self._responses = responses
         self._latency = latency
+        self._excluded: frozenset[str] = settings.METRICS_EXCLUDED_PATHS
         self._series: dict[tuple[str, str], _Series] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info in self._excluded:
+            return self.get_response(request)
         started = default_timer()
         response = self.get_response(request)
         duration = default_timer() - started
-        view, method = view_name(request), str(request.method)
+        view = view_name(request)
+        method = request.method if request.method in HTTP_METHODS else INVALID_METHOD
         series = self._series.get((view, method)) or self._new_series(view, method)
         series.responses(response.status_code).inc()
         series.latency.observe(duration)
@@ -107,10 +113,7 @@ class RequestMetricsMiddleware:
     def _new_series(self, view: str, method: str) -> _Series:
         # By name: a label the library named differently fails here, at once.
         made = _Series(
-            view,
-            method if method in HTTP_METHODS else INVALID_METHOD,
-            self._responses,
-            self._latency.labels(view=view, method=method),
+            view, method, self._responses, self._latency.labels(view=view, method=method)
         )
         self._series[(view, method)] = made
         return made

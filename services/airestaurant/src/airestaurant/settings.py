@@ -13,6 +13,8 @@ SECRET_KEY = _config.secret_key
 DEBUG = _config.debug
 ALLOWED_HOSTS = list(_config.allowed_hosts)
 METRICS_ENABLED = _config.metrics_enabled
+METRICS_EXCLUDED_PATHS = frozenset(_config.metrics_excluded_paths)
+BOOM_ENABLED = _config.boom_enabled
 # Seconds the restaurant list keeps a page in the cache; 0 turns the cache off.
 LIST_CACHE_SECONDS = _config.list_cache_seconds
 

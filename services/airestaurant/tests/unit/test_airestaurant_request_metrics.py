@@ -4,21 +4,20 @@ and /metrics shows only the two request families it records (through Django's te
 from __future__ import annotations
 
 import pytest
-from airestaurant.request_metrics import LATENCY, RESPONSES
-from django.test import Client
+from airestaurant.request_metrics import HTTP_METHODS, INVALID_METHOD, LATENCY, RESPONSES
+from django.test import Client, RequestFactory
+from django_prometheus.middleware import PrometheusAfterMiddleware
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sloalert.exporters import DJANGO_FAMILIES, DJANGO_METRICS_VIEW
 
 
-def recorded(status: str, view: str, method: str, latency_method: str | None = None) -> tuple:
+def recorded(status: str, view: str, method: str) -> tuple:
     """The responses counter and the latency histogram's count for one label set."""
     count = REGISTRY.get_sample_value(
         f"{RESPONSES}_total", {"status": status, "view": view, "method": method}
     )
-    observed = REGISTRY.get_sample_value(
-        f"{LATENCY}_count", {"view": view, "method": latency_method or method}
-    )
+    observed = REGISTRY.get_sample_value(f"{LATENCY}_count", {"view": view, "method": method})
     return (count or 0.0, observed or 0.0)
 
 
@@ -27,9 +26,9 @@ def recorded(status: str, view: str, method: str, latency_method: str | None = N
     [
         ("/ping", 200, "ping"),
         ("/no/such/path", 404, "<unnamed view>"),
+        ("/healthzz", 404, "<unnamed view>"),  # excluded paths are exact, not prefixes
+        ("/metrics/", 404, "<unnamed view>"),
         ("/boom/", 500, "boom"),
-        # Not excluded, as before: the rules leave it out by this view name.
-        ("/metrics", 200, DJANGO_METRICS_VIEW),
     ],
 )
 def test_each_request_is_counted_and_timed_once_with_the_librarys_labels(
@@ -40,11 +39,30 @@ def test_each_request_is_counted_and_timed_once_with_the_librarys_labels(
     assert recorded(str(status), view, "GET") == (before[0] + 1, before[1] + 1)
 
 
-def test_an_unknown_method_is_normalised_on_the_counter_only_as_the_library_does() -> None:
-    before = recorded("405", "ping", "<invalid method>", latency_method="BREW")
+def test_an_unknown_method_is_normalised_on_both_families() -> None:
+    before = recorded("405", "ping", "<invalid method>")
     assert Client().generic("BREW", "/ping").status_code == 405
-    after = recorded("405", "ping", "<invalid method>", latency_method="BREW")
-    assert after == (before[0] + 1, before[1] + 1)
+    assert recorded("405", "ping", "<invalid method>") == (before[0] + 1, before[1] + 1)
+    assert recorded("405", "ping", "BREW") == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("method", [*sorted(HTTP_METHODS), "BREW", "PROPFIND"])
+def test_the_closed_set_of_methods_is_the_librarys(method: str) -> None:
+    """The counter's labels stay django-prometheus' own (no series renamed); the histogram now
+    takes the same closed set."""
+    request = RequestFactory().generic(method, "/ping")
+    ours = method if method in HTTP_METHODS else INVALID_METHOD
+    # Unbound: constructing the middleware would register its metrics a second time.
+    assert ours == PrometheusAfterMiddleware._method(None, request)
+
+
+@pytest.mark.parametrize(
+    ("path", "view"), [("/healthz", "healthz"), ("/metrics", DJANGO_METRICS_VIEW)]
+)
+def test_probes_and_scrapes_are_not_recorded(path: str, view: str) -> None:
+    before = recorded("200", view, "GET")
+    assert Client().get(path).status_code == 200
+    assert recorded("200", view, "GET") == before == (0.0, 0.0)
 
 
 def test_metrics_shows_only_the_two_request_families_the_rules_read() -> None:

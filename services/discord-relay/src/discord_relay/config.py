@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     auth_token: SecretStr | None = Field(default=None, validation_alias="RELAY_AUTH_TOKEN")
     auth_token_file: Path | None = Field(default=None, validation_alias="RELAY_AUTH_TOKEN_FILE")
+    # Fail closed: without a token anyone who reaches the relay posts to Discord, so running
+    # without one must be asked for by name (tests and a laptop's log sink mode).
+    allow_unauthenticated: bool = Field(
+        default=False, validation_alias="RELAY_ALLOW_UNAUTHENTICATED"
+    )
 
     # Where `python -m discord_relay` listens; all interfaces, as a container must.
     host: str = Field(default="0.0.0.0", validation_alias="RELAY_HOST")  # noqa: S104
@@ -96,6 +101,12 @@ class Settings(BaseSettings):
             raise ValueError("BOT_AVATAR_URL must be an http(s) URL")
         if self.backoff_max_seconds < self.backoff_base_seconds:
             raise ValueError("RELAY_BACKOFF_MAX_SECONDS must be >= RELAY_BACKOFF_BASE_SECONDS")
+        if self.auth_token is None and not self.allow_unauthenticated:
+            raise ValueError(
+                "no bearer token: set RELAY_AUTH_TOKEN_FILE (a mounted Secret) or "
+                "RELAY_AUTH_TOKEN, or RELAY_ALLOW_UNAUTHENTICATED=true to accept requests "
+                "from anyone who can reach the relay"
+            )
         return self
 
     def secrets(self) -> list[str]:

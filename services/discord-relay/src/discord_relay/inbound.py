@@ -40,6 +40,13 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOM = "\ufeff"
 # A notification from a larger body pauses the cyclic garbage collector (see _CollectorPause).
 _LARGE_BODY_BYTES = 256 * 1024
+# Bodies up to this size are decoded and planned on the event loop, larger ones in a worker
+# thread. Nearly every notification is a few kilobytes, for which the hand-offs to a thread and
+# back cost more than the work (bench/RESULTS.md). A body of this size (100 minimal alerts are
+# 26 KiB) holds the loop about 1 ms, and 6 ms at worst when crafted to need the most escaping
+# (measured 2026-12-06 on the 2-core machine; 64 KiB held it up to 12 ms): far below what a
+# /healthz probe notices, so a fixed threshold rather than one more setting.
+INLINE_BODY_BYTES = 32 * 1024
 
 
 class Rejected(Exception):

@@ -9,6 +9,11 @@ alert, which would keep Discord's rate limits busy for many minutes: the last me
 rest ("and 19,900 more alert(s) not shown ..., see Alertmanager: <link>"). The work is linear in
 the number of alerts: one pass to count them, then a bounded number of embeds.
 
+Alert text is not ours: every label and annotation is escaped for Discord's markdown, and links
+are links only for plain http(s) URLs (`markdown`). A resolved alert says when it started and how
+long it lasted instead of its annotations, which were rendered at its last firing evaluation (a
+"burning at 1000x" long since over).
+
 Lengths are counted in UTF-16 code units, which is never less than the count of code points:
 whichever Discord counts, a message measured this way fits.
 """
@@ -20,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
+from discord_relay.markdown import escape, link, plain_url, without_dangling_escape
 from discord_relay.payloads import (
     Alert,
     AlertmanagerNotification,
@@ -80,7 +86,7 @@ def clip(text: str, limit: int) -> str:
             break
         kept.append(char)
         used += width
-    return "".join(kept) + ELLIPSIS
+    return without_dangling_escape("".join(kept)) + ELLIPSIS
 
 
 def embed_size(embed: Embed) -> int:
@@ -150,7 +156,7 @@ def pack(embeds: list[Embed]) -> list[list[Embed]]:
 
 
 def alert_embed(alert: Alert, source: Source, receiver: str) -> Embed:
-    title = clip(f"[{alert.status.upper()}] {alert.name}", TITLE_MAX)
+    title = clip(f"[{alert.status.upper()}] {escape(alert.name)}", TITLE_MAX)
     fields = [
         {"name": name, "value": clip(value, FIELD_VALUE_MAX), "inline": inline}
         for name, value, inline in _field_candidates(alert)
@@ -160,11 +166,7 @@ def alert_embed(alert: Alert, source: Source, receiver: str) -> Embed:
         " · ".join(part for part in (_SOURCE_NAMES[source], receiver) if part), _FOOTER_BUDGET
     )
     embed: Embed = {"title": title, "color": colour(alert.status), "footer": {"text": footer}}
-    description = "\n\n".join(
-        text
-        for text in (alert.annotations.get("summary"), alert.annotations.get("description"))
-        if text and text.strip()
-    )
+    description = _description(alert)
     if description:
         room = EMBED_TOTAL_MAX - embed_size({**embed, "fields": fields})
         embed["description"] = clip(description, min(DESCRIPTION_MAX, room))
@@ -176,16 +178,54 @@ def alert_embed(alert: Alert, source: Source, receiver: str) -> Embed:
     return embed
 
 
+def _description(alert: Alert) -> str:
+    """The summary and description annotations, escaped; for a resolved alert, when it started
+    and how long it lasted instead (its annotations speak of its last firing evaluation)."""
+    if alert.status.lower() == "resolved":
+        return _resolved_text(alert)
+    return "\n\n".join(
+        escape(text)
+        for text in (alert.annotations.get("summary"), alert.annotations.get("description"))
+        if text and text.strip()
+    )
+
+
+def _resolved_text(alert: Alert) -> str:
+    started, ended = _moment(alert.starts_at), _moment(alert.ends_at)
+    if started is None:
+        return "Resolved."
+    text = f"Resolved. Started {started:%Y-%m-%d %H:%M:%S} UTC"
+    if ended is not None and ended >= started:
+        text += f", lasted {duration_text((ended - started).total_seconds())}"
+    return text + "."
+
+
+def duration_text(seconds: float) -> str:
+    """`4 min 12 s`, `2 h 5 min`, `3 d 4 h`: the two largest units, whole numbers."""
+    total = int(seconds)
+    if total < 60:
+        return f"{total} s"
+    units = (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
+    parts = []
+    for name, size in units:
+        if total >= size or parts:
+            parts.append(f"{total // size} {name}")
+            total %= size
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
 def _field_candidates(alert: Alert) -> list[tuple[str, str, bool]]:
     labels = alert.labels
     service = (
         ("Service", labels["service"]) if labels.get("service") else ("Job", labels.get("job", ""))
     )
     return [
-        ("Severity", labels.get("severity", ""), True),
-        (*service, True),
-        ("Instance", labels.get("instance", ""), True),
-        ("Values", _values(alert), False),
+        ("Severity", escape(labels.get("severity", "")), True),
+        (service[0], escape(service[1]), True),
+        ("Instance", escape(labels.get("instance", "")), True),
+        ("Values", escape(_values(alert)), False),
         ("Links", _links(alert), False),
     ]
 
@@ -209,20 +249,26 @@ def _links(alert: Alert) -> str:
             ("Silence", alert.silence_url),
         ]
     links.append(("Runbook", alert.annotations.get("runbook_url", "")))
-    return "\n".join(f"[{name}]({url})" for name, url in links if url.strip())
+    return "\n".join(link(name, url) for name, url in links if url.strip())
 
 
 def _timestamp(alert: Alert) -> str:
     """When the alert started, or ended once resolved; empty for Alertmanager's zero time."""
-    text = alert.ends_at if alert.status.lower() == "resolved" else alert.starts_at
+    moment = _moment(alert.ends_at if alert.status.lower() == "resolved" else alert.starts_at)
+    if moment is None:
+        return ""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _moment(text: str) -> datetime | None:
+    """A sender's time in UTC; None for no time, Alertmanager's zero time or a naive one."""
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None or moment.year < 1970:
-            return ""
-        moment = moment.astimezone(UTC)
+            return None
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError):  # not a time, or one past the year 9999 once in UTC
-        return ""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None
 
 
 def _content(
@@ -260,8 +306,8 @@ def _not_shown(notification: AlertmanagerNotification, source: Source) -> str | 
     if notification.truncated_alerts:
         parts.append(f"{notification.truncated_alerts:,} left out by the sender (max_alerts)")
     total = len(hidden) + notification.truncated_alerts
-    link = _group_url(notification, source)
-    where = f": <{link}>" if link else " for the full list"
+    url = _group_url(notification, source)
+    where = f": <{url}>" if plain_url(url) else " for the full list"
     return (
         f"📋 And {total:,} more alert(s) not shown ({', '.join(parts)}): the relay details the "
         f"first {MAX_DETAILED_ALERTS} of a notification. See {_SOURCE_NAMES[source]}{where}"
@@ -292,11 +338,11 @@ def _quoted(value: str) -> str:
 def _headline(notification: AlertmanagerNotification) -> str:
     """Counts over the whole notification, computed once per notification: linear."""
     if isinstance(notification, GrafanaNotification) and notification.title.strip():
-        return notification.title
+        return escape(notification.title)
     counts = f"[{notification.status.upper()}:{len(notification.alerts)}]"
     statuses = Counter(alert.status.lower() for alert in notification.alerts)
     firing, resolved = statuses["firing"], statuses["resolved"]
     if firing and resolved:
         counts += f" ({firing} firing, {resolved} resolved)"
     group = " ".join(notification.group_labels.values()) or notification.receiver
-    return f"**{counts}** {group}".rstrip()
+    return f"**{counts}** {escape(group)}".rstrip()

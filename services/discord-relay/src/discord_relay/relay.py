@@ -43,11 +43,18 @@ class Relay:
     avatar_url: str | None
     budget_seconds: float
 
-    async def deliver(self, notification: AlertmanagerNotification, source: Source) -> Delivered:
+    async def deliver(
+        self, notification: AlertmanagerNotification, source: Source, *, inline: bool
+    ) -> Delivered:
+        """Post `notification`'s messages not yet delivered. `inline`: plan them on the event
+        loop (a small notification); else in a worker thread: planning is linear in the
+        alerts, and a notification may hold 100,000 of them, so the event loop (and /healthz
+        with it) keeps answering meanwhile."""
         deadline = time.monotonic() + self.budget_seconds
-        # Linear in the alerts, but a notification may hold 100,000 of them: in a worker thread,
-        # so the event loop (and /healthz with it) keeps answering meanwhile.
-        messages, key = await asyncio.to_thread(self._plan, notification, source)
+        if inline:
+            messages, key = self._plan(notification, source)
+        else:
+            messages, key = await asyncio.to_thread(self._plan, notification, source)
         sent = skipped = 0
         with self.metrics.delivery_seconds.labels(source=source).time():
             async with self.memory.exclusive(key):

@@ -64,6 +64,21 @@ def test_a_malformed_webhook_url_stops_start_up_with_a_clear_message(command: li
     assert "leaky-token" not in output
 
 
+def test_without_a_token_the_process_refuses_to_start_saying_how_to_fix_it() -> None:
+    port = str(free_port())
+    result = subprocess.run(
+        [sys.executable, "-m", "discord_relay"],
+        env={"PATH": "/usr/bin:/bin", "RELAY_HOST": LOOPBACK, "RELAY_PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no bearer token" in result.stdout + result.stderr
+    assert "RELAY_ALLOW_UNAUTHENTICATED=true" in result.stdout + result.stderr
+
+
 def test_posting_to_discord_through_the_process_keeps_secrets_out_of_its_log(
     tmp_path: Path, standin: Standin
 ) -> None:

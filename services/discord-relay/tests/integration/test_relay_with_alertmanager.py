@@ -3,6 +3,7 @@ send_resolved), the relay posts to the Discord stand-in."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,8 +95,46 @@ def test_a_posted_alert_arrives_firing_then_resolved_each_once(pipeline: Pipelin
     firing = pipeline.standin.accepted()[0]["body"]["embeds"][0]
     assert firing["description"] == "FastAPI error budget burning"
     assert {"name": "Service", "value": "fastapi", "inline": True} in firing["fields"]
+    resolved = pipeline.standin.accepted()[1]["body"]["embeds"][0]
+    # When it started and how long it lasted, never the text of its last firing evaluation.
+    assert re.fullmatch(
+        r"Resolved\. Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, lasted \d+ s\.",
+        resolved["description"],
+    ), resolved["description"]
     assert pipeline.relay_answers(200) == 2
     assert pipeline.relay_answers(401) == 0, "Alertmanager sent the bearer token from its file"
+
+
+def test_crafted_labels_and_annotations_arrive_in_discord_as_inert_text(
+    pipeline: Pipeline,
+) -> None:
+    planted = "[Approve rollback](https://evil.example/x)"
+    runbook = f"https://runbooks.ok) {planted}"
+    labels = {"severity": f"**critical** {planted}", "instance": "<@&123> ||hidden||"}
+    dashboard = "https://grafana.example/d/slo_overview?var-slo=fastapi_availability"
+    annotations = {
+        "summary": f"# Rollback now\n{planted}",
+        "description": f"See {dashboard}",
+        "runbook_url": runbook,
+    }
+    pipeline.alertmanager.post_alerts([alert("Crafted", labels=labels, annotations=annotations)])
+    pipeline.wait_for_title("[FIRING] Crafted")
+    [record] = pipeline.standin.accepted()
+    [embed] = record["body"]["embeds"]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    texts = [record["body"]["content"], embed["description"], *fields.values()]
+    # A "[" that is not escaped only ever opens the relay's own link to the alert's source.
+    opened = [name for text in texts for name in re.findall(r"(?<!\\)\[([^\]]*)\]\(", text)]
+    assert opened == ["Source"], texts
+    assert fields["Links"].endswith(
+        r"Runbook: https://runbooks.ok) \[Approve rollback\](https://evil.example/x)"
+    )
+    assert embed["description"].startswith("\\# Rollback now\n\\[Approve rollback\\]")
+    # A bare URL stays as typed, so Discord's own link to it still works.
+    assert embed["description"].endswith(f"\n\nSee {dashboard}")
+    assert fields["Severity"] == r"\*\*critical\*\* \[Approve rollback\](https://evil.example/x)"
+    assert fields["Instance"] == r"<\@&123> \|\|hidden\|\|"
+    assert record["body"]["allowed_mentions"] == {"parse": []}
 
 
 def test_during_an_outage_alertmanager_retries_until_it_is_delivered_once(

@@ -83,6 +83,22 @@ def test_bad_settings_fail_at_start_naming_the_problem_but_not_the_secret(
     assert "secret-part" not in text
 
 
+def test_without_a_token_the_relay_refuses_to_start_unless_told_so_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("RELAY_ALLOW_UNAUTHENTICATED")
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+    assert "RELAY_ALLOW_UNAUTHENTICATED=true" in str(failure.value)
+    assert "RELAY_AUTH_TOKEN_FILE" in str(failure.value)
+    assert Settings(RELAY_AUTH_TOKEN="t0ken").auth_token is not None
+    monkeypatch.setenv("RELAY_ALLOW_UNAUTHENTICATED", "false")
+    with pytest.raises(ValidationError, match="no bearer token"):
+        Settings()
+    monkeypatch.setenv("RELAY_ALLOW_UNAUTHENTICATED", "true")
+    assert Settings().auth_token is None
+
+
 def test_an_empty_secret_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
     monkeypatch.setenv("DISCORD_WEBHOOK_URL_FILE", str(tmp_path / "empty"))

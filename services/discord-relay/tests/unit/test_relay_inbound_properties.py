@@ -13,6 +13,7 @@ import fdc_logging
 import pytest
 from discord_relay.app import create_app
 from discord_relay.config import Settings
+from discord_relay.markdown import escape
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -203,6 +204,6 @@ def test_a_valid_notification_is_relayed_whole_or_refused_only_for_size(
         assert validate_message(message) == {}, json.dumps(message)[:500]
     titles = [embed["title"] for message in messages for embed in message.get("embeds", [])]
     assert titles == [
-        f"[{alert['status'].upper()}] {as_relayed(alert['labels']['alertname'])}"
+        f"[{alert['status'].upper()}] {escape(as_relayed(alert['labels']['alertname']))}"
         for alert in body["alerts"]
     ], "every alert exactly once, in order"

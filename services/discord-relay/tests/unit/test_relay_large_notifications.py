@@ -195,6 +195,35 @@ async def test_healthz_is_answered_while_the_largest_notification_is_decoded(
     assert response.json()["messages"] <= MAX_DETAILED_ALERTS
 
 
+@pytest.mark.parametrize(("alerts", "hand_offs"), [(1, 0), (100, 0), (2_000, 3)])
+async def test_only_a_large_body_is_handed_to_a_worker_thread(
+    alerts: int,
+    hand_offs: int,
+    make_settings: Build,
+    relay_client: Build,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small bodies are decoded and planned on the event loop: each hand-off to a thread and
+    back cost more than the work (bench/RESULTS.md). A large one takes three (decode, plan,
+    release) so the loop keeps answering."""
+    threaded: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(function: Callable[..., Any], /, *args: Any) -> Any:
+        threaded.append(getattr(function, "__name__", repr(function)))
+        return await real(function, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    body = json.dumps(webhook_payload(small_alerts(alerts))).encode()
+    assert (len(body) > app_module.INLINE_BODY_BYTES) == (hand_offs > 0), len(body)
+    async with relay_client(make_settings()) as client:
+        response = await client.post(
+            "/alertmanager", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 200, response.text
+    assert len(threaded) == hand_offs, threaded
+
+
 @settings(max_examples=12, derandomize=True, deadline=None, database=None)
 @given(
     count=st.integers(min_value=0, max_value=250)

@@ -7,10 +7,12 @@ the relay's idea of the limits is checked against a second one.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from discord_relay.markdown import escape
 from discord_relay.messages import (
     COLOUR_FIRING,
     COLOUR_OTHER,
@@ -23,6 +25,7 @@ from discord_relay.messages import (
     TITLE_MAX,
     build_messages,
     clip,
+    duration_text,
     text_length,
 )
 from discord_relay.payloads import AlertmanagerNotification, GrafanaNotification
@@ -89,6 +92,113 @@ def test_the_service_label_wins_over_job_and_status_picks_the_colour() -> None:
     assert second["color"] == COLOUR_OTHER
     assert second["timestamp"] == "2026-11-23T10:00:00.123Z"
     assert "timestamp" not in third, "Alertmanager's zero time is not a time"
+
+
+def test_a_resolved_alert_says_when_it_started_and_how_long_it_lasted_not_its_last_value() -> None:
+    frozen = {"summary": "burning at 1000.0x (page)", "runbook_url": "https://runbooks.example/a"}
+    resolved = webhook_alert(
+        "FastapiAvailability",
+        status="resolved",
+        annotations=frozen,
+        startsAt="2026-11-23T10:00:00.123456789Z",
+        endsAt="2026-11-23T10:04:12.5Z",
+    )
+    firing = webhook_alert("FastapiAvailability", annotations=frozen)
+    [ended, going] = embeds(render(webhook_payload([resolved, firing])))
+    assert ended["description"] == "Resolved. Started 2026-11-23 10:00:00 UTC, lasted 4 min 12 s."
+    assert "1000.0x" not in json.dumps(ended)
+    assert "[Runbook](https://runbooks.example/a)" in ended["fields"][-1]["value"]
+    assert going["description"] == "burning at 1000.0x (page)", "a firing alert keeps its text"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "text"),
+    [
+        ("", "", "Resolved."),
+        ("0001-01-01T00:00:00Z", "2026-11-23T10:04:12Z", "Resolved."),  # Alertmanager's zero time
+        ("2026-11-23T10:00:00Z", "", "Resolved. Started 2026-11-23 10:00:00 UTC."),
+        (
+            "2026-11-23T10:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "Resolved. Started 2026-11-23 10:00:00 UTC.",
+        ),
+        (
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T09:59:00Z",
+            "Resolved. Started 2026-11-23 10:00:00 UTC.",
+        ),
+        (  # Grafana: milliseconds and an offset
+            "2026-11-23T11:00:00.000+01:00",
+            "2026-11-23T12:30:05.250+01:00",
+            "Resolved. Started 2026-11-23 10:00:00 UTC, lasted 1 h 30 min.",
+        ),
+    ],
+)
+def test_a_resolved_alert_without_usable_times_says_only_what_it_knows(
+    starts_at: str, ends_at: str, text: str
+) -> None:
+    alert = webhook_alert("A", status="resolved", startsAt=starts_at, endsAt=ends_at)
+    [embed] = embeds(render(webhook_payload([alert], status="resolved")))
+    assert embed["description"] == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (59.9, "59 s"), (60, "1 min 0 s"), (3725, "1 h 2 min"), (90061, "1 d 1 h")],
+)
+def test_durations_read_in_their_two_largest_units(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (
+            "**bold** _it_ ~~x~~ `code` ||spoiler||",
+            r"\*\*bold\*\* \_it\_ \~\~x\~\~ \`code\` \|\|spoiler\|\|",
+        ),
+        ("[Approve](https://evil.example/x)", r"\[Approve\](https://evil.example/x)"),
+        ("<@123> <t:1:R> a < b", r"<\@123> <t\:1:R> a < b"),
+        (
+            "# heading\n> quote\n- item\n1. first\n-# small",
+            "\\# heading\n\\> quote\n\\- item\n1\\. first\n\\-# small",
+        ),
+        ("2.3% at 10:00, job-1 (ok)", "2.3% at 10:00, job-1 (ok)"),
+        (  # a bare URL stays a working link: a backslash in it would break it
+            "see https://grafana.example/d/slo_overview?var-slo=fastapi_availability",
+            "see https://grafana.example/d/slo_overview?var-slo=fastapi_availability",
+        ),
+    ],
+)
+def test_alert_text_is_escaped_for_discord_markdown(value: str, shown: str) -> None:
+    alert = webhook_alert(
+        value, labels={"severity": value, "instance": value}, annotations={"summary": value}
+    )
+    [embed] = embeds(render(webhook_payload([alert], groupLabels={"alertname": value})))
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert embed["title"] == f"[FIRING] {shown}"
+    assert embed["description"] == shown
+    assert fields["Severity"] == fields["Instance"] == shown
+
+
+@pytest.mark.parametrize(
+    "runbook",
+    [
+        "https://runbooks.ok) [Approve rollback](https://evil.example/x",
+        "javascript:alert(1)",
+        "https://runbooks.ok/a b",
+        "//evil.example/x",
+        "https://[::1",
+    ],
+)
+def test_a_link_is_a_link_only_for_a_plain_http_url_else_it_is_text(runbook: str) -> None:
+    alert = webhook_alert("A", annotations={"runbook_url": runbook})
+    [embed] = embeds(render(webhook_payload([alert])))
+    links = {field["name"]: field["value"] for field in embed["fields"]}["Links"]
+    assert "[Runbook](" not in links
+    assert f"Runbook: {escape(runbook)}" in links
+    # Every "[" left unescaped opens one of the relay's own links.
+    assert re.findall(r"(?<!\\)\[(\w+)\]\(", links) == ["Source"], links
 
 
 @pytest.mark.parametrize(
@@ -181,10 +291,10 @@ def test_grafana_values_and_links_are_shown_and_its_title_heads_the_message() ->
     )
     payload = webhook_payload([alert], title="[FIRING:1] DiskFull", state="alerting", orgId=1)
     [message] = render(payload, "grafana")
-    assert message["content"].startswith("[FIRING:1] DiskFull")
+    assert message["content"].startswith(r"\[FIRING:1\] DiskFull")  # Grafana's text, escaped
     [embed] = message["embeds"]
     fields = {field["name"]: field["value"] for field in embed["fields"]}
-    assert fields["Values"] == "[ var='B' labels={} value=97.5 ]"
+    assert fields["Values"] == r"\[ var='B' labels={} value=97.5 \]"
     for name in ("Dashboard", "Panel", "Silence", "Source"):
         assert f"[{name}](" in fields["Links"]
     assert embed["footer"]["text"] == "Grafana · relay"
@@ -267,7 +377,8 @@ def test_any_notification_becomes_valid_messages_with_every_alert_once(
     rendered = embeds(messages)
     assert len(rendered) == len(alerts)
     for alert, embed in zip(alerts, rendered, strict=True):
-        name = alert["labels"]["alertname"] or "alert"
-        assert embed["title"].startswith(f"[{alert['status'].upper()}] {name}"[: TITLE_MAX - 1])
+        name = escape(alert["labels"]["alertname"] or "alert")
+        full, shown = f"[{alert['status'].upper()}] {name}", embed["title"]
+        assert shown == full or (shown.endswith(ELLIPSIS) and full.startswith(shown[:-1]))
     if truncated:
         assert f"{truncated} more alert(s)" in messages[0]["content"]

@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="FastDining API", version="0.1.0", lifespan=lifespan)
     app.include_router(ops.router)
+    if settings.boom_enabled:
+        app.include_router(ops.boom_router)
     app.include_router(recommendations.router)
     if settings.metrics_enabled:
         instrument(app, settings)

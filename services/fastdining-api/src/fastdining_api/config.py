@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from http import HTTPMethod
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Upper bounds (seconds) of `http_request_duration_seconds`. Not a setting on purpose: the SLO
 # presets alert on 0.5 s and 1.5 s, which only works while those are bucket boundaries. A test
@@ -13,6 +15,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 5.0, 10.0,
 )  # fmt: skip
+
+
+# Paths whose requests the request metrics leave out: the charts' kubelet probes and the
+# Prometheus scrape. The one place this default lives; a test fails when the charts probe a
+# path that is not in it (tests/integration/test_fastdining_probes.py).
+EXCLUDED_PATHS: tuple[str, ...] = ("/healthz", "/metrics")
+# An HTTP method outside HTTP's own (RFC 9110 and PATCH, as the standard library lists them) is
+# recorded as OTHER_METHOD: a label taken from the request must come from a closed set, or
+# anyone can add series at will.
+HTTP_METHODS: frozenset[str] = frozenset(method.value for method in HTTPMethod)
+OTHER_METHOD = "other"
+_PATH = r"^/[A-Za-z0-9_\-/.]*$"
 
 
 class Settings(BaseSettings):
@@ -33,6 +47,28 @@ class Settings(BaseSettings):
         pattern=r"^/[A-Za-z0-9_\-/]*$",
         description="Path of the Prometheus endpoint; its own requests are not counted.",
     )
+    metrics_excluded_paths: Annotated[tuple[str, ...], NoDecode] = Field(
+        EXCLUDED_PATHS,
+        description="Comma-separated paths left out of the request metrics (probes, scrapes).",
+    )
+    boom_enabled: bool = Field(
+        False, description="Serve GET /boom, an intentional 500 for demos (off unless asked)."
+    )
+
+    @field_validator("metrics_excluded_paths", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(path.strip() for path in value.split(",") if path.strip())
+        return value
+
+    @field_validator("metrics_excluded_paths")
+    @classmethod
+    def _check_paths(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [path for path in paths if not re.match(_PATH, path)]
+        if bad:
+            raise ValueError(f"not a path (expected /segment/...): {', '.join(bad)}")
+        return paths
 
 
 class SettingsError(ValueError):

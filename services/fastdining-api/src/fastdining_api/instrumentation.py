@@ -13,6 +13,7 @@ global registry does once a second app registers the same names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from timeit import default_timer
 from typing import NamedTuple
@@ -33,7 +34,7 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fastdining_api.config import LATENCY_BUCKETS, Settings
+from fastdining_api.config import HTTP_METHODS, LATENCY_BUCKETS, OTHER_METHOD, Settings
 
 # The instrumentator's label for requests that match no route.
 UNMATCHED_HANDLER = "none"
@@ -93,9 +94,14 @@ class RouteNames:
 
 
 class RequestMetricsMiddleware:
-    """Records every request but the metrics endpoint's, in one ASGI layer: in progress, then
-    counted and timed, labelled as the instrumentator's middleware labels them (`handler` the
-    route template or `none`, `status` grouped to `2xx`, 500 when the app raised).
+    """Records every request but those of the excluded handlers (the probes' and the metrics
+    endpoint's: user traffic only), in one ASGI layer: in progress, then counted and timed,
+    labelled as the instrumentator's middleware labels them (`handler` the route template or
+    `none`, `status` grouped to `2xx`, 500 when the app raised), and `method` one of HTTP's or
+    `other`, so that no label takes a value of the client's choosing.
+
+    Which handlers are left out is the instrumentator's own mechanism, `excluded_handlers`
+    (patterns searched in the handler), decided once per handler.
 
     Per request it spends a few dictionary lookups: the route template (`RouteNames`) and each
     metric's labelled child are resolved once per distinct label set, not per request. The
@@ -113,12 +119,13 @@ class RequestMetricsMiddleware:
         *,
         request_metrics: RequestMetrics,
         in_progress: Gauge,
-        excluded_handler: str,
+        instrumentator: Instrumentator,
         route_names: RouteNames,
     ) -> None:
         self.app = app
-        self.excluded_handler = excluded_handler
         self.route_names = route_names
+        self._excluded_patterns = instrumentator.excluded_handlers
+        self._excluded: dict[str, bool] = {}
         self._metrics = request_metrics
         self._in_progress = in_progress
         self._series: dict[tuple[str, str], _Series] = {}
@@ -128,10 +135,12 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         handler = self.route_names.handler(scope)
-        if handler == self.excluded_handler:
+        if self._is_excluded(handler):
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        if method not in HTTP_METHODS:
+            method = OTHER_METHOD
         series = self._series.get((handler, method)) or self._new_series(handler, method)
         status = 500  # what the client gets when the app raises before answering
 
@@ -150,6 +159,14 @@ class RequestMetricsMiddleware:
             series.in_progress.dec()
             series.requests(status).inc()
             series.latency.observe(duration)
+
+    def _is_excluded(self, handler: str) -> bool:
+        # Handlers are route templates or `none`: a bounded set, so the answers are kept.
+        excluded = self._excluded.get(handler)
+        if excluded is None:
+            excluded = any(pattern.search(handler) for pattern in self._excluded_patterns)
+            self._excluded[handler] = excluded
+        return excluded
 
     def _new_series(self, handler: str, method: str) -> _Series:
         # By name: a label the instrumentator named differently fails here, at once.
@@ -220,9 +237,13 @@ def instrument(app: FastAPI, settings: Settings) -> CollectorRegistry:
     registry = AppRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    Instrumentator(registry=registry).expose(
-        app, endpoint=settings.metrics_path, include_in_schema=False
+    # Exact paths, as the instrumentator's patterns: "/healthz" must not also leave out a
+    # "/healthz-report" route. The metrics endpoint is always left out, wherever it is.
+    excluded = dict.fromkeys((*settings.metrics_excluded_paths, settings.metrics_path))
+    instrumentator = Instrumentator(
+        registry=registry, excluded_handlers=[f"^{re.escape(path)}$" for path in excluded]
     )
+    instrumentator.expose(app, endpoint=settings.metrics_path, include_in_schema=False)
     in_progress = Gauge(
         "http_requests_inprogress",
         "Number of HTTP requests in progress.",
@@ -233,7 +254,7 @@ def instrument(app: FastAPI, settings: Settings) -> CollectorRegistry:
         RequestMetricsMiddleware,
         request_metrics=request_metrics(registry),
         in_progress=in_progress,
-        excluded_handler=settings.metrics_path,
+        instrumentator=instrumentator,
         route_names=RouteNames(),
     )
     return registry

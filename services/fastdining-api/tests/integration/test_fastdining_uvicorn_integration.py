@@ -45,7 +45,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     command = [sys.executable, "-m", "uvicorn", "fastdining_api.app:app"]
     command += ["--host", LOOPBACK, "--port", str(port)]
     log_path = tmp_path_factory.mktemp("uvicorn") / "fastdining-api.log"
-    with serve(command, log_path, {"FASTDINING_METRICS_ENABLED": "true"}, port=port) as running:
+    with serve(
+        command,
+        log_path,
+        {"FASTDINING_METRICS_ENABLED": "true", "FASTDINING_BOOM_ENABLED": "true"},
+        port=port,
+    ) as running:
         yield running
 
 

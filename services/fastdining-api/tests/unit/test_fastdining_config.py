@@ -28,13 +28,19 @@ def test_defaults_need_no_environment():
     assert settings.metrics_enabled is True
     assert settings.metrics_path == "/metrics"
     assert settings.log_level == "info"
+    assert settings.metrics_excluded_paths == ("/healthz", "/metrics")
+    assert settings.boom_enabled is False
 
 
 def test_variables_with_the_prefix_are_read(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FASTDINING_PORT", "9001")
     monkeypatch.setenv("FASTDINING_METRICS_ENABLED", "false")
     monkeypatch.setenv("FASTDINING_METRICS_PATH", "/internal/metrics")
+    monkeypatch.setenv("FASTDINING_METRICS_EXCLUDED_PATHS", "/livez, /readyz")
+    monkeypatch.setenv("FASTDINING_BOOM_ENABLED", "true")
     settings = load_settings()
+    assert settings.metrics_excluded_paths == ("/livez", "/readyz")
+    assert settings.boom_enabled is True
     assert settings.port == 9001
     assert settings.metrics_enabled is False
     assert settings.metrics_path == "/internal/metrics"
@@ -48,6 +54,8 @@ def test_variables_with_the_prefix_are_read(monkeypatch: pytest.MonkeyPatch):
         ("FASTDINING_METRICS_ENABLED", "maybe"),
         ("FASTDINING_METRICS_PATH", "metrics"),
         ("FASTDINING_LOG_LEVEL", "loud"),
+        ("FASTDINING_METRICS_EXCLUDED_PATHS", "/healthz,readyz"),
+        ("FASTDINING_BOOM_ENABLED", "sometimes"),
     ],
 )
 def test_a_bad_value_fails_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable, value):

@@ -126,7 +126,7 @@ def _scope(app: FastAPI, path: str, method: str = "GET") -> dict:
 
 
 def test_route_names_label_like_the_instrumentator_and_remember_only_matched_paths():
-    app = create_app(Settings())
+    app = create_app(Settings(boom_enabled=True))
     names = RouteNames(limit=2)
 
     assert names.handler(_scope(app, "/ping")) == "/ping"
@@ -137,3 +137,22 @@ def test_route_names_label_like_the_instrumentator_and_remember_only_matched_pat
     assert names.handler(_scope(app, "/healthz")) == "/healthz"  # past the limit: resolved again
 
     assert len(names._known) == 2
+
+
+def test_excluded_paths_are_exact_and_configurable():
+    app = FastAPI()
+
+    @app.get("/healthz")
+    @app.get("/healthz-report")
+    @app.get("/livez")
+    def probe() -> None:
+        return None
+
+    registry = instrument(app, Settings(metrics_excluded_paths="/healthz,/livez"))  # type: ignore[arg-type]
+    client = TestClient(app)
+    for path in ("/healthz", "/healthz-report", "/livez", "/metrics"):
+        client.get(path)
+    families = parse(client.get("/metrics").text)
+    handlers = {s.labels["handler"] for s in samples_named(families, FASTAPI_REQUESTS.name)}
+    assert handlers == {"/healthz-report"}, "only the exact paths, and /metrics always"
+    assert registry is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from fastdining_api.app import create_app
+from fastdining_api.config import Settings
 
 
 def test_ping_answers_pong(client: TestClient):
@@ -29,3 +31,9 @@ def test_an_unknown_path_is_404(client: TestClient):
 
 def test_only_get_is_routed(client: TestClient):
     assert client.post("/ping").status_code == 405
+
+
+def test_boom_is_off_unless_the_settings_ask_for_it():
+    client = TestClient(create_app(Settings(metrics_enabled=False)))
+    assert client.get("/boom").status_code == 404
+    assert "/boom" not in client.get("/openapi.json").json()["paths"]

@@ -1,4 +1,4 @@
-"""One run of the whole alert path on a running stack (`testkit.stack`): clean traffic, the
+"""One run of the whole alert path on a running stack (`fdc_local.stack`): clean traffic, the
 seed's `/boom` loops into both apps, the FastAPI availability page through Alertmanager and the
 relay to Discord, then recovery and the resolved message. Returns what it saw, for the
 pipeline test to assert on and the whole-path benchmark to report.
@@ -18,13 +18,8 @@ from typing import Any
 
 import httpx
 import yaml
-from sloalert.durations import parse_seconds
-
-from testkit import bench_results, stack_config
-from testkit.discord import Standin, validate_message
-from testkit.kube import wait_for
-from testkit.stack import Stack
-from testkit.traffic import (
+from fdc_local.stack import Stack
+from fdc_local.traffic import (
     DJANGO_CLEAN_PATHS,
     DJANGO_ERROR_PATH,
     FASTAPI_CLEAN_PATHS,
@@ -34,6 +29,11 @@ from testkit.traffic import (
     run_together,
     throttled,
 )
+from sloalert.durations import parse_seconds
+
+from testkit import bench_results, stack_config
+from testkit.discord import Standin, validate_message
+from testkit.kube import wait_for
 
 PAGE_ALERT = "FastapiAvailability"
 PAGE_SLO = "fastapi-availability"

@@ -92,26 +92,39 @@ def route_to(receiver: Mapping[str, Any], **route: Any) -> dict[str, Any]:
 _DEBIAN_SHARE = Path("/usr/share/prometheus/alertmanager")
 
 
-def _launcher(binary: Path) -> list[str]:
-    """How to start `binary`. Debian's build, unpacked (not installed) by install-tools.sh, looks
-    for its templates under /usr/share; when they are only in the unpacked tree, run it in a
-    private mount namespace where that tree is laid over /usr/share (nothing changes outside)."""
+def _launcher(binary: Path, overlays: Mapping[str, Path]) -> list[str]:
+    """How to start `binary`: in a private mount namespace when files must appear at fixed
+    paths (nothing changes outside it). `overlays` lays each directory over an absolute path
+    (read-only: a pod's mounted Secrets, say). Debian's build, unpacked (not installed) by
+    install-tools.sh, looks for its templates under /usr/share; when they are only in the
+    unpacked tree, that tree is laid over /usr/share the same way."""
     real = binary.resolve()
     unpacked_share = real.parents[1] / "share"
+    layers = dict(overlays)
     if (
-        _DEBIAN_SHARE.joinpath("default.tmpl").exists()
-        or not unpacked_share.joinpath("prometheus", "alertmanager", "default.tmpl").exists()
+        not _DEBIAN_SHARE.joinpath("default.tmpl").exists()
+        and unpacked_share.joinpath("prometheus", "alertmanager", "default.tmpl").exists()
     ):
+        layers["/usr/share"] = unpacked_share
+    if not layers:
         return [str(binary)]
-    overlay = f"mount -t overlay overlay -o lowerdir={unpacked_share}:/usr/share /usr/share"
-    script = f'{overlay} && exec "$0" "$@"'
+    mounts = [
+        f"mount -t overlay overlay -o lowerdir={tree}:{target} {target}"
+        for target, tree in layers.items()
+    ]
+    script = " && ".join([*mounts, 'exec "$0" "$@"'])
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(real)]
 
 
 @contextmanager
 def run_alertmanager(
-    tmp_path: Path, config: Mapping[str, Any], *, port: int | None = None
+    tmp_path: Path,
+    config: Mapping[str, Any],
+    *,
+    port: int | None = None,
+    overlays: Mapping[str, Path] | None = None,
 ) -> Iterator[RunningAlertmanager]:
+    """Alertmanager with `config`; `overlays`: see `_launcher`."""
     binary = require_tool("alertmanager")
     port = port or free_port()
     workdir = tmp_path / f"alertmanager-{port}"
@@ -121,7 +134,7 @@ def run_alertmanager(
     base_url = f"http://{LOOPBACK}:{port}"
     with run_server(
         [
-            *_launcher(binary),
+            *_launcher(binary, overlays or {}),
             f"--config.file={config_file}",
             f"--storage.path={workdir / 'data'}",
             f"--web.listen-address={LOOPBACK}:{port}",

@@ -34,6 +34,11 @@ class Figure(BaseModel):
     )
     met: bool = True
     detail: str = Field(default="", description="the raw numbers behind the figure")
+    spread: str = Field(
+        default="",
+        description="how much it varied within the run, e.g. 'p50 1.2x, p99 1.7x' or "
+        "'quartiles 0.92-0.99x'; empty when it is a single measurement",
+    )
 
 
 class BenchResult(BaseModel):

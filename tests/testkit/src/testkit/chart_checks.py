@@ -1,5 +1,6 @@
 """Checks shared by the component charts' and the umbrella's tests: pods of rendered manifests,
-and one checkov run over a directory of rendered output (pinned, skips listed once here)."""
+prometheus-operator's own schemas for its kinds, and one checkov run over a directory of
+rendered output (pinned, skips listed once here)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,24 @@ from typing import Any
 from testkit.tools import REPO_ROOT, require_tool
 
 POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
-# Kinds whose schema is not built into Kubernetes: checked against their own CRD schema instead.
-CUSTOM_KINDS = {"ServiceMonitor"}
+# Kinds whose schema is not built into Kubernetes: checked against their own CRD schema instead
+# (`prometheus_operator_errors`).
+CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"}
+# Validates those kinds with the npm package @kubernetes-models/prometheus-operator (`make setup`).
+PROMETHEUS_OPERATOR_SCHEMA_SCRIPT = REPO_ROOT / "tests/charts/prometheus_operator_schema.mjs"
+_PROMETHEUS_OPERATOR_MODELS = REPO_ROOT / "node_modules/@kubernetes-models/prometheus-operator"
 # checkov pins packages the workspace cannot share (packaging < 24): it runs as its own uv tool,
 # pinned in this file, which `make setup` reads too.
 CHECKOV_REQUIREMENT = (REPO_ROOT / "tests/charts/checkov-requirement.txt").read_text().strip()
 # Each skipped checkov check, once, with the reason it does not apply.
 CHECKOV_SKIPS = {
-    "CKV_K8S_15": "pullPolicy IfNotPresent on purpose: images are loaded into kind, never pulled",
-    "CKV_K8S_43": "images by tag: built and loaded locally, so there is no registry digest",
+    "CKV_K8S_15": "pullPolicy IfNotPresent on purpose: tags are immutable releases, and kind"
+    " runs images loaded onto its nodes, never pulled",
+    "CKV_K8S_43": "images by tag (appVersion) by default, so that kind runs the images it loads;"
+    " `image.digest` pins a published image by digest",
     "CKV_K8S_35": "false positive: secrets are mounted as files; only secretKeyRef env is flagged",
-    "CKV2_K8S_6": "NetworkPolicies depend on the cluster's CNI and callers: left to the installer",
+    "CKV2_K8S_6": "NetworkPolicies are a value (`networkPolicy.enabled`): on in the umbrella, off"
+    " in the component charts, whose callers' labels the installer knows",
     "CKV_K8S_38": "the operator needs its token (it is an API client); every other pod's automount"
     " is false, asserted by the charts' security-context test",
 }
@@ -66,3 +74,24 @@ def run_checkov(directory: Path) -> CheckovReport:
     ]
     passed = sum(part.get("summary", {}).get("passed", 0) for part in parts)
     return CheckovReport(failed=failed, passed=passed)
+
+
+def prometheus_operator_errors(manifests: dict[str, dict[str, Any]]) -> dict[str, str | None]:
+    """Each manifest (by id) checked against prometheus-operator's CRD schema of its kind:
+    None when valid, else the validator's message."""
+    node = require_tool("node")
+    if not _PROMETHEUS_OPERATOR_MODELS.is_dir():
+        raise AssertionError(
+            "node_modules lacks @kubernetes-models/prometheus-operator: run `make setup`"
+        )
+    inputs = [{"id": key, "manifest": manifest} for key, manifest in manifests.items()]
+    result = subprocess.run(
+        [str(node), str(PROMETHEUS_OPERATOR_SCHEMA_SCRIPT)],
+        input=json.dumps(inputs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return {answer["id"]: answer["error"] for answer in json.loads(result.stdout)}

@@ -3,10 +3,11 @@
 kube-prometheus-stack comes from a chart repository this machine cannot reach, so
 `helm dependency build charts/fdc-stack` fails here. `build_umbrella()` makes a temporary copy
 of the whole charts/ tree in which that one dependency is a STAND-IN: a chart of the same name
-and locked version with no templates and no values, referenced through `file://`. It writes a
+and locked version with no values and one template (the Alertmanager config Secret, see
+`_ALERTMANAGER_SECRET_STAND_IN`), referenced through `file://`. It writes a
 Chart.lock for the copy (Helm's own digest, `lock_digest`) and runs the real
 `helm dependency build` there, so our four charts are packaged exactly as on a user's machine.
-Rendering that copy shows everything of ours and nothing of kube-prometheus-stack's.
+Rendering that copy shows everything of ours and, of kube-prometheus-stack, only that Secret.
 
 When the real dependency is present (`charts/fdc-stack/charts/kube-prometheus-stack-*.tgz`,
 left by a `helm dependency build` that could reach the repository), `kps="real"` puts that
@@ -19,6 +20,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +36,7 @@ from testkit.tools import require_tool
 
 UMBRELLA = "fdc-stack"
 KPS = "kube-prometheus-stack"
+KPS_ARCHIVE_ENV = "FDC_KPS_ARCHIVE"
 KpsKind = Literal["stub", "real"]
 
 # Helm's chart.Dependency as Go marshals it to JSON: field order, and which are `omitempty`.
@@ -84,7 +87,12 @@ def locked_version(chart_dir: Path, name: str) -> str:
 
 
 def real_kps_archive() -> Path | None:
-    """The real kube-prometheus-stack archive `helm dependency build` left, if any."""
+    """The real kube-prometheus-stack archive `helm dependency build` left, if any, or the one
+    `$FDC_KPS_ARCHIVE` names (an archive packaged elsewhere, e.g. from a checkout of
+    prometheus-community/helm-charts, so that nothing is put under charts/)."""
+    given = os.environ.get(KPS_ARCHIVE_ENV)
+    if given:
+        return Path(given) if Path(given).is_file() else None
     chart_dir = CHARTS_DIR / UMBRELLA
     archive = chart_dir / "charts" / f"{KPS}-{locked_version(chart_dir, KPS)}.tgz"
     return archive if archive.is_file() else None
@@ -96,16 +104,49 @@ def _ignore_build_output(directory: str, names: list[str]) -> set[str]:
     return {n for n in names if is_chart and (n == "charts" or n.startswith("tmpcharts"))}
 
 
+# The stub's one template, a STAND-IN for kube-prometheus-stack 88.x's
+# templates/alertmanager/secret.yaml: the same Secret (`alertmanager-<kps fullname>-alertmanager`,
+# key `alertmanager.yaml`) from the same value (`alertmanager.config`), so that `make local` and
+# the pipeline test read the Alertmanager configuration from the rendered Secret with the stub
+# and with the real chart alike. Nothing else of the chart is imitated.
+_ALERTMANAGER_SECRET_STAND_IN = """\
+{{- /* STAND-IN for kube-prometheus-stack's Alertmanager config Secret (testkit.chart_stub) */ -}}
+{{- $am := .Values.alertmanager | default dict -}}
+{{- if and (ne (toString $am.enabled) "false") $am.config -}}
+{{- $fullname := .Values.fullnameOverride | default (printf "%s-%s" .Release.Name .Chart.Name) -}}
+{{- if and (not .Values.fullnameOverride) (contains .Chart.Name .Release.Name) -}}
+{{- $fullname = .Release.Name -}}
+{{- end }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: alertmanager-{{ $fullname | trunc 26 | trimSuffix "-" }}-alertmanager
+  namespace: {{ .Release.Namespace }}
+data:
+{{- if $am.tplConfig }}
+  alertmanager.yaml: {{ tpl (toYaml $am.config) . | b64enc | quote }}
+{{- else }}
+  alertmanager.yaml: {{ toYaml $am.config | b64enc | quote }}
+{{- end }}
+{{- end }}
+"""
+
+
 def _write_stub(directory: Path, version: str) -> None:
     directory.mkdir(parents=True)
     chart = {
         "apiVersion": "v2",
         "name": KPS,
         "version": version,
-        "description": "STAND-IN for kube-prometheus-stack in tests: renders nothing.",
+        "description": "STAND-IN for kube-prometheus-stack in tests: renders only the "
+        "Alertmanager config Secret.",
     }
     (directory / "Chart.yaml").write_text(yaml.safe_dump(chart), encoding="utf-8")
     (directory / "values.yaml").write_text("{}\n", encoding="utf-8")
+    (directory / "templates").mkdir()
+    (directory / "templates" / "alertmanager-secret.yaml").write_text(
+        _ALERTMANAGER_SECRET_STAND_IN, encoding="utf-8"
+    )
 
 
 def _point_kps_at_stub(umbrella: Path, stub: Path) -> None:
@@ -142,7 +183,7 @@ def build_umbrella(workdir: Path, *, helm: str = "helm", kps: KpsKind = "stub") 
             f"`{' '.join(command)}` exited {result.returncode}:\n{result.stdout}{result.stderr}"
         )
     if real is not None:
-        shutil.copy2(real, umbrella / "charts" / real.name)
+        shutil.copy2(real, umbrella / "charts" / f"{KPS}-{locked_version(umbrella, KPS)}.tgz")
     return umbrella
 
 

@@ -9,10 +9,11 @@ The queries come from every place that ships PromQL:
 - every Grafana-managed alert query (the umbrella's provisioning, read by `stack_config`).
 
 Each expression is parsed with promql-parser (`sloalert.promql`), and each of its selectors is
-asked of a running Prometheus (`sloalert.series_check.live`, over the last hour); for a dead one
+asked of a running Prometheus (`sloalert.series_check.live`, over the last hour), a plain
+alternation (`job=~"a|b"`) once per alternative as sloalert's own check asks it; for a dead one
 `series_check.explain` says why ("http_requests_total exists, but none with job=..."). The
 running Prometheus must have scraped the apps and node_exporter after traffic and errors, and
-evaluated the shipped rules: `testkit.stack` and `testkit.alert_path` do both.
+evaluated the shipped rules: `fdc_local.stack` and `testkit.alert_path` do both.
 
 Selectors of series recorded by a rule set that is not loaded into that Prometheus (a preset's
 own `slo:*` series) are not asked: only the shipped rule sets run there, and theirs are asked.
@@ -28,6 +29,7 @@ from typing import Any
 
 import yaml
 from fdc_dashboards import queries as dashboard_panels
+from fdc_local.stack import chart_job
 from sloalert import presets, series_check
 from sloalert.adapters.prometheus_api import PrometheusAPI
 from sloalert.generator import RuleSet, generate
@@ -35,7 +37,6 @@ from sloalert.promql import PromQLError, Selector, parse, selectors_in
 from sloalert.validation import load
 
 from testkit import stack_config
-from testkit.stack import chart_job
 from testkit.tools import REPO_ROOT
 
 MANIFESTS_DIR = REPO_ROOT / "manifests" / "slo"
@@ -191,6 +192,13 @@ def selectors_of(query: Query) -> tuple[list[Selector], str | None]:
     return [s for s in found if s.metric not in query.unloaded_records], None
 
 
+def parts_of(selector: Selector) -> list[tuple[Selector, str]]:
+    """What is asked for `selector`: itself, or each alternative of its plain alternations
+    (`job=~"a|b"`), as sloalert's own check asks them, with what to add to a dead one's reason."""
+    split = series_check.alternatives(selector)
+    return [(part, f" (one of {matcher})") for part, matcher in split] or [(selector, "")]
+
+
 async def _dead(queries: Sequence[Query], source: series_check.SeriesSource) -> list[DeadSelector]:
     parsed = {query: selectors_of(query) for query in queries}
     dead = [
@@ -198,7 +206,7 @@ async def _dead(queries: Sequence[Query], source: series_check.SeriesSource) -> 
         for query, (_, problem) in parsed.items()
         if problem
     ]
-    every = [selector for selectors, _ in parsed.values() for selector in selectors]
+    every = [part for selectors, _ in parsed.values() for s in selectors for part, _ in parts_of(s)]
     live = await series_check.live(every, source)
     missing = list(dict.fromkeys(s for s in every if s not in live))
     reasons = await asyncio.gather(*(series_check.explain(s, source) for s in missing))
@@ -210,9 +218,10 @@ async def _dead(queries: Sequence[Query], source: series_check.SeriesSource) -> 
     }
     for query, (selectors, _) in parsed.items():
         dead += [
-            DeadSelector(query, str(s), why[s].message)
+            DeadSelector(query, str(s), why[part].message + context)
             for s in selectors
-            if s in why and (why[s].certain or not query.optional)
+            for part, context in parts_of(s)
+            if part in why and (why[part].certain or not query.optional)
         ]
     return dead
 

@@ -502,13 +502,18 @@ def standin(discord_standin_process: Standin) -> Standin:
 def run_relay(
     tmp_path: Path, env: Mapping[str, str], *, port: int | None = None
 ) -> Iterator[RunningServer]:
-    """The relay as its image runs it: `python -m discord_relay` (uvicorn inside), on loopback."""
+    """The relay as its image runs it: `python -m discord_relay` (uvicorn inside), on loopback.
+
+    Without a token in `env` it runs with RELAY_ALLOW_UNAUTHENTICATED=true (the relay refuses
+    to start with neither): say which by giving RELAY_AUTH_TOKEN(_FILE) or not."""
     port = port or free_port()
     base_url = f"http://{LOOPBACK}:{port}"
     # The relay must see only the settings the caller chose, never ones from the developer's
     # shell: an empty value counts as unset for the relay.
     unset = {name: "" for name in os.environ if _is_relay_setting(name)}
     listen = {"RELAY_HOST": LOOPBACK, "RELAY_PORT": str(port)}
+    if not {"RELAY_AUTH_TOKEN", "RELAY_AUTH_TOKEN_FILE"} & set(env):
+        listen["RELAY_ALLOW_UNAUTHENTICATED"] = "true"
     with run_server(
         [sys.executable, "-m", "discord_relay"],
         ready_url=f"{base_url}/readyz",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,11 @@ def run_server(
     timeout: float = 30.0,
     verify: ssl.SSLContext | bool = True,
 ) -> Iterator[RunningServer]:
-    """Start `command`, wait for `ready_url`, yield, then terminate (kill after 10 s)."""
+    """Start `command`, wait for `ready_url`, yield, then stop it (see `stop`).
+
+    The process runs in a session (and process group) of its own: a terminal's Ctrl-C reaches
+    only the program that started it, which then stops its children in order.
+    """
     full_env = {**os.environ, **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
@@ -91,6 +96,7 @@ def run_server(
             stderr=subprocess.STDOUT,
             env=full_env,
             cwd=cwd,
+            start_new_session=True,
         )
         try:
             wait_until_ready(ready_url, process, log_path, timeout, verify=verify)
@@ -100,11 +106,18 @@ def run_server(
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=grace)
+    """SIGTERM to the process alone (as a container's first process gets it), then, after
+    `grace` seconds, SIGKILL to its whole process group: a server stuck in its shutdown (a
+    gunicorn master seen waiting on a lock forever) and the workers it forked go too."""
+    if process.poll() is None:
+        process.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    kill_group(process.pid)
+    process.wait(timeout=grace)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL whatever is left in the process group `pgid` (workers of a stopped server)."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

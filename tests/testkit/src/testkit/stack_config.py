@@ -5,9 +5,7 @@
   written out whole there (every key kps sets by default, since Helm replaces lists), so this is
   also what kps renders into its `alertmanager-<name>` Secret; the umbrella's tests check that
   against the real kps where it is present.
-- `localize_alertmanager_config()`: the same configuration with ONLY its in-cluster addresses and
-  file paths replaced, for an Alertmanager on loopback. Everything else (routing, grouping,
-  inhibition, the token read from a file) stays as shipped.
+  `make local` and the pipeline test read it from that rendered Secret (`fdc_local.rendered`).
 - `grafana_provisioning()`: the Grafana alerting provisioning files (contact point, policy,
   rule groups) as the umbrella's ConfigMap carries them, and `grafana_alert_queries()` every
   PromQL query of the rules.
@@ -33,13 +31,12 @@ GRAFANA_ALERTING_DIR = UMBRELLA_DIR / "files" / "grafana-alerting"
 # Key of each provisioning file in the umbrella's ConfigMap, and file name under files/.
 GRAFANA_ALERTING_FILES = ("contact-points.yaml", "policies.yaml", "rules.yaml")
 
-# Where the shipped configuration points inside the cluster; see `localize_alertmanager_config`.
+# Where the shipped configuration points inside the cluster.
 RELAY_FULLNAME = "fdc-discord-relay"
 RELAY_PORT = 8800
 IN_CLUSTER_RELAY_URL = f"http://{RELAY_FULLNAME}:{RELAY_PORT}"
 # kube-prometheus-stack mounts each Secret of `alertmanagerSpec.secrets` here, one folder each.
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
-ALERTMANAGER_TEMPLATES_DIR = "/etc/alertmanager/config"
 
 Config = dict[str, Any]
 
@@ -72,37 +69,6 @@ def alertmanager_secrets() -> list[str]:
 def relay_token_file() -> str:
     """The in-cluster path Alertmanager reads the relay's bearer token from."""
     return f"{ALERTMANAGER_SECRETS_DIR}/{RELAY_FULLNAME}/token"
-
-
-def localize_alertmanager_config(
-    config: Config, *, relay_url: str, secrets_dir: Path, templates_dir: Path
-) -> Config:
-    """`config` for an Alertmanager outside the cluster. SUBSTITUTES ONLY ADDRESSES AND PATHS:
-
-    - the relay's in-cluster base URL (`http://fdc-discord-relay:8800`) becomes `relay_url`;
-    - `/etc/alertmanager/secrets/` becomes `secrets_dir/` (put the token in
-      `secrets_dir/fdc-discord-relay/token`);
-    - `/etc/alertmanager/config/` (notification templates) becomes `templates_dir/`.
-
-    Routes, grouping, timers, inhibition, receivers and auth are left exactly as shipped. A
-    string with the in-cluster name in any other form raises, so no address is missed.
-    """
-
-    def substitute(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: substitute(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [substitute(item) for item in value]
-        if not isinstance(value, str):
-            return value
-        text = value.replace(IN_CLUSTER_RELAY_URL, relay_url.rstrip("/"))
-        text = text.replace(f"{ALERTMANAGER_SECRETS_DIR}/", f"{secrets_dir}/")
-        text = text.replace(f"{ALERTMANAGER_TEMPLATES_DIR}/", f"{templates_dir}/")
-        if "/etc/alertmanager/" in text or f"//{RELAY_FULLNAME}" in text:
-            raise ValueError(f"no local substitute for {value!r} in the Alertmanager config")
-        return text
-
-    return substitute(copy.deepcopy(config))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Operational endpoints: liveness, a trivial ping, and an intentional failure for demos."""
+"""Operational endpoints: liveness, a trivial ping, and an intentional failure for demos
+(`boom_router`, included only when the settings ask for it)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/boom", responses={500: {"description": "Always: an intentional error"}})
+# Served only with FASTDINING_BOOM_ENABLED=true (the umbrella's demo values turn it on): in any
+# other install, anyone could drive the error-rate SLO into paging at will.
+boom_router = APIRouter(tags=["ops"])
+
+
+@boom_router.get("/boom", responses={500: {"description": "Always: an intentional error"}})
 async def boom() -> None:
     # Lets anyone drive 5xx traffic to watch the error-rate SLO and its alerts react.
     raise HTTPException(status_code=500, detail="intentional")

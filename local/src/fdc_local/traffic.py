@@ -2,8 +2,8 @@
 -P16 curl ...`, `for i in {1..30}; do curl .../boom`), as bounded request loops in threads.
 
 Each loop sends at most `count` requests, with `parallel` workers, and stops early when its
-`stop` predicate turns true or its time runs out. Used by the pipeline test, `make local`'s
-`make load` (`python -m testkit.load_stack`) and the whole-path benchmark.
+`stop` predicate turns true or its time runs out. Used by `make load` (`fdc_local.load`), the
+pipeline test and the whole-path benchmark.
 """
 
 from __future__ import annotations
