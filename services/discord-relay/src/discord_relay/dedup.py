@@ -47,8 +47,10 @@ def _alert_digest(alert: Alert) -> int:
     return int.from_bytes(hashlib.sha256(encoded).digest())
 
 
-def part_key(notification: str, index: int, message: dict[str, Any]) -> str:
-    return _digest([notification, index, message])
+def part_key(notification: str, index: int, body: bytes) -> str:
+    """`body`: the message as posted (`messages.encode_message`), the same bytes for the same
+    message, so a retry finds the parts it delivered."""
+    return hashlib.sha256(b"%s\n%d\n%s" % (notification.encode(), index, body)).hexdigest()
 
 
 def _digest(value: Any) -> str:

@@ -44,6 +44,8 @@ _NOT_IN_URL = re.compile(r"[()\[\]<>`\\\"']")
 
 def escape(text: str) -> str:
     """`text` as Discord shows it literally: every markdown character escaped, bare URLs kept."""
+    if not text:  # most optional labels: no need to scan
+        return text
     return _LINE_START.sub(_escape_line_start, _INLINE.sub(_escape_inline, text))
 
 

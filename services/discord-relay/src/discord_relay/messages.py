@@ -20,6 +20,7 @@ whichever Discord counts, a message measured this way fits.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -69,8 +70,13 @@ Embed = dict[str, Any]
 
 
 def text_length(text: str) -> int:
-    """Length in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    """Length in UTF-16 code units (ASCII, nearly all alert text, without encoding it)."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
+def encode_message(message: Message) -> bytes:
+    """The message as posted: JSON in UTF-8, encoded once for both the post and its key."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def clip(text: str, limit: int) -> str:
@@ -340,8 +346,11 @@ def _headline(notification: AlertmanagerNotification) -> str:
     if isinstance(notification, GrafanaNotification) and notification.title.strip():
         return escape(notification.title)
     counts = f"[{notification.status.upper()}:{len(notification.alerts)}]"
-    statuses = Counter(alert.status.lower() for alert in notification.alerts)
-    firing, resolved = statuses["firing"], statuses["resolved"]
+    firing = resolved = 0
+    for alert in notification.alerts:
+        status = alert.status.lower()
+        firing += status == "firing"
+        resolved += status == "resolved"
     if firing and resolved:
         counts += f" ({firing} firing, {resolved} resolved)"
     group = " ".join(notification.group_labels.values()) or notification.receiver

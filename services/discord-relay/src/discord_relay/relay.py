@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from discord_relay.dedup import DeliveredParts, notification_key, part_key
 from discord_relay.delivery import DeliveryError, Sink
-from discord_relay.messages import Message, Source, build_messages
+from discord_relay.messages import Message, Source, build_messages, encode_message
 from discord_relay.metrics import RelayMetrics
 from discord_relay.payloads import AlertmanagerNotification
 
@@ -59,12 +59,13 @@ class Relay:
         with self.metrics.delivery_seconds.labels(source=source).time():
             async with self.memory.exclusive(key):
                 for index, message in enumerate(messages):
-                    part = part_key(key, index, message)
+                    body = encode_message(message)
+                    part = part_key(key, index, body)
                     if part in self.memory:
                         skipped += 1
                         continue
                     try:
-                        await self.sink.send(message, deadline)
+                        await self.sink.send(message, body, deadline)
                     except DeliveryError as exc:
                         log.error(
                             "notification not delivered",

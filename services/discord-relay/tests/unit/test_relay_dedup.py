@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from discord_relay.dedup import DeliveredParts, notification_key, part_key
+from discord_relay.messages import encode_message
 from discord_relay.payloads import AlertmanagerNotification
 from testkit.alertmanager import webhook_alert, webhook_payload
 
@@ -29,9 +30,12 @@ def test_a_changed_status_alert_set_or_time_is_a_different_notification() -> Non
 
 
 def test_part_keys_differ_by_index_and_content() -> None:
-    assert part_key("n", 0, {"content": "x"}) != part_key("n", 1, {"content": "x"})
-    assert part_key("n", 0, {"content": "x"}) != part_key("n", 0, {"content": "y"})
-    assert part_key("n", 0, {"content": "x"}) == part_key("n", 0, {"content": "x"})
+    x, y = encode_message({"content": "x"}), encode_message({"content": "y"})
+    assert part_key("n", 0, x) != part_key("n", 1, x)
+    assert part_key("n", 0, x) != part_key("n", 0, y)
+    assert part_key("n", 0, x) == part_key("n", 0, encode_message({"content": "x"}))
+    # The fields are separated: no other notification, index and body give the same bytes.
+    assert part_key("n", 10, x) != part_key("n1", 0, x)
 
 
 class Clock:

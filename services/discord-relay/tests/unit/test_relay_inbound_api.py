@@ -198,6 +198,15 @@ async def test_metrics_count_notifications_by_source_and_answer(client: httpx.As
     assert "discord_relay_delivery_seconds_count" in text
 
 
+async def test_a_notification_endpoint_takes_post_only(client: httpx.AsyncClient) -> None:
+    response = await client.get("/alertmanager")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"] == "/alertmanager takes POST only, not GET"
+    text = (await client.get("/metrics")).text
+    assert 'discord_relay_notifications_total{code="405",source="alertmanager"} 1.0' in text
+
+
 async def test_every_outcome_of_the_sink_is_exported_from_zero(client: httpx.AsyncClient) -> None:
     """A refusals panel shows 0 before the first refusal, not "no data"."""
     text = (await client.get("/metrics")).text

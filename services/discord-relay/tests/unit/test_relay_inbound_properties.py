@@ -13,7 +13,9 @@ import fdc_logging
 import pytest
 from discord_relay.app import create_app
 from discord_relay.config import Settings
+from discord_relay.inbound import Rejected, decode_notification, parse_json, parse_model
 from discord_relay.markdown import escape
+from discord_relay.payloads import AlertmanagerNotification, GrafanaNotification
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -207,3 +209,46 @@ def test_a_valid_notification_is_relayed_whole_or_refused_only_for_size(
         f"[{alert['status'].upper()}] {escape(as_relayed(alert['labels']['alertname']))}"
         for alert in body["alerts"]
     ], "every alert exactly once, in order"
+
+
+MODELS = st.sampled_from([AlertmanagerNotification, GrafanaNotification])
+# Printable ASCII only: bodies the one-pass reader takes (any other character makes the
+# relay use the careful reader alone).
+PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+PLAIN_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(PRINTABLE, max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(PRINTABLE, max_size=12), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+PLAIN_NEAR_MISS = st.builds(
+    lambda key, value, where: _put(webhook_payload([webhook_alert("A")]), key, value, where),
+    st.sampled_from(KEYS),
+    PLAIN_JSON,
+    st.booleans(),
+)
+
+
+@COMMON
+@given(
+    model=MODELS,
+    body=JSON | NEAR_MISS | VALID | PLAIN_JSON | PLAIN_NEAR_MISS,
+    ascii_only=st.booleans(),
+)
+def test_the_one_pass_reader_takes_a_body_as_the_careful_reader_does(
+    model: type[AlertmanagerNotification], body: Any, ascii_only: bool
+) -> None:
+    # decode_notification reads plain bodies with pydantic-core in one pass (the relay's
+    # latency): it must accept, refuse and read exactly what the careful reader does.
+    raw = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    try:
+        careful: Any = parse_model(parse_json(raw), model, "a notification")
+    except Rejected as exc:
+        careful = exc.status
+    try:
+        fast: Any = decode_notification(raw, model, "a notification")
+    except Rejected as exc:
+        fast = exc.status
+    assert fast == careful

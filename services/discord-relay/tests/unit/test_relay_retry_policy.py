@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from discord_relay.delivery import RetryPolicy, retry_after_seconds
+from discord_relay.delivery import RetryPolicy, env_proxy, retry_after_seconds
+from yarl import URL
 
 POLICY = RetryPolicy(
     max_attempts=5, timeout_seconds=5, backoff_base_seconds=0.5, backoff_max_seconds=4
@@ -39,4 +39,23 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_in_its_upper_half(
 def test_retry_after_comes_from_the_body_then_the_header_then_a_default(
     body: bytes, headers: dict[str, str], expected: float
 ) -> None:
-    assert retry_after_seconds(httpx.Response(429, content=body, headers=headers)) == expected
+    assert retry_after_seconds(body, headers) == expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, None),
+        ({"HTTPS_PROXY": "http://proxy.corp:3128"}, "http://proxy.corp:3128"),
+        ({"https_proxy": "http://proxy.corp:3128", "NO_PROXY": "discord.com"}, None),
+        ({"HTTP_PROXY": "http://proxy.corp:3128"}, None),  # for http:// URLs only
+    ],
+)
+def test_the_environment_names_the_proxy_to_discord(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: str | None
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert env_proxy(URL("https://discord.com/api/webhooks/1/token")) == expected

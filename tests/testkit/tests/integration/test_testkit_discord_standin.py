@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from testkit.discord import Standin, validate_message
@@ -121,3 +123,21 @@ def test_an_unknown_webhook_or_a_wrong_token_is_refused_and_recorded(
     assert standin.accepted() == []
     known = f"{standin.base_url}/api/webhooks/300000000000000001/known-token"
     assert httpx.post(known, json={"content": "x"}).status_code == 204
+
+
+def test_a_watch_sees_only_messages_accepted_after_it_and_survives_a_reset(
+    standin: Standin,
+) -> None:
+    url = standin.webhook_url() + "?wait=true"
+    httpx.post(url, json={"content": "before"}).raise_for_status()
+    watch = standin.watch_accepted()
+    httpx.post(url, json={"content": "refused " + "x" * 2001})
+    httpx.post(url, json={"content": "after"}).raise_for_status()
+    first = watch.wait_for(lambda record: True, timeout=5)
+    assert first["body"] == {"content": "after"}, "neither an earlier nor a refused message"
+    assert first["at"] <= time.time()
+    standin.reset()
+    httpx.post(url, json={"content": "after the reset"}).raise_for_status()
+    assert watch.wait_for(lambda record: True, timeout=5)["body"]["content"] == "after the reset"
+    with pytest.raises(TimeoutError):
+        watch.wait_for(lambda record: True, timeout=0.05)
