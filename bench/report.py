@@ -135,7 +135,7 @@ def _proc_field(path: str, name: str) -> str | None:
 
 def _measured(figure: Figure) -> str:
     unit = "x" if figure.unit == "x" else f" {figure.unit}"
-    return f"{figure.value:.3g}{unit}"
+    return f"{figure.value:.4g}{unit}"
 
 
 def _verdict(figure: Figure) -> str:

@@ -106,7 +106,7 @@ def finish(
     for figure in result.figures:
         verdict = "figure" if figure.target is None else "met" if figure.met else "MISSED"
         target = figure.target or "no target"
-        print(f"  [{verdict}] {figure.name}: {figure.value:.3g}{_unit(figure)} ({target})")
+        print(f"  [{verdict}] {figure.name}: {figure.value:.4g}{_unit(figure)} ({target})")
     print(f"  result written to {path}")
     return 0 if result.met else 1
 
