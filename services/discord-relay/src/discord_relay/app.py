@@ -194,7 +194,9 @@ class _NotificationEndpoints:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = _ENDPOINTS.get(scope["path"]) if scope["type"] == "http" else None
+        # A trailing slash too, as FastAPI's routes took it (by a redirect) before.
+        path = scope["path"].rstrip("/") if scope["type"] == "http" else None
+        endpoint = _ENDPOINTS.get(path) if path else None
         if endpoint is None:
             await self.app(scope, receive, send)
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import time
 import urllib.request
@@ -114,7 +115,8 @@ class DiscordSink:
 
     async def aclose(self) -> None:
         if self._session is not None:
-            await self._session.close()
+            session, self._session = self._session, None
+            await session.close()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -153,7 +155,11 @@ class DiscordSink:
     ) -> tuple[Outcome, float, str]:
         """One POST: its outcome, how long to wait before the next, and what went wrong."""
         backoff = self._policy.backoff(attempt)
-        timeout = aiohttp.ClientTimeout(total=min(self._policy.timeout_seconds, remaining))
+        # ceil_threshold: aiohttp would round a timeout of 5 s or more up to a whole second,
+        # past the delivery budget.
+        timeout = aiohttp.ClientTimeout(
+            total=min(self._policy.timeout_seconds, remaining), ceil_threshold=math.inf
+        )
         try:
             async with self._client().post(
                 self._url,
@@ -200,10 +206,12 @@ class DiscordSink:
 
 
 def env_proxy(url: URL) -> str | None:
-    """The proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), if any."""
+    """The proxy the environment names for `url` (HTTPS_PROXY or HTTP_PROXY by its scheme, else
+    ALL_PROXY; none for a host in NO_PROXY), if any."""
     if url.host is None or urllib.request.proxy_bypass(url.host):
         return None
-    return urllib.request.getproxies().get(url.scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
 
 
 def retry_after_seconds(body: bytes, headers: Mapping[str, str]) -> float:

@@ -2,10 +2,11 @@
 
 Order: bearer token (401), media type (415), size while reading (413), UTF-8 and JSON (422),
 shape (422). The size is enforced on the bytes as they arrive, so an oversized body is never held
-in memory. Decoding a body (`decode_notification`) is linear in its size and meant for a worker
-thread: it gives the interpreter lock back often (see `_pairs`, `_ALERTS_PER_SLICE`), so the
-event loop keeps answering probes while a large notification is read; `collector_paused` and
-`release` keep the garbage collector and the freeing of a large notification from stalling it.
+in memory. Decoding a body (`decode_notification`) is linear in its size. A small plain body is
+read in one pass, on the event loop; a large one in a worker thread, giving the interpreter lock
+back often (see `_pairs`, `_ALERTS_PER_SLICE`), so the event loop keeps answering probes while
+it is read; `collector_paused` and `release` keep the garbage collector and the freeing of a
+large notification from stalling it.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def text_length(text: str) -> int:
 
 def encode_message(message: Message) -> bytes:
     """The message as posted: JSON in UTF-8, encoded once for both the post and its key."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def clip(text: str, limit: int) -> str:

@@ -198,6 +198,10 @@ async def test_metrics_count_notifications_by_source_and_answer(client: httpx.As
     assert "discord_relay_delivery_seconds_count" in text
 
 
+async def test_a_trailing_slash_reaches_the_same_endpoint(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/alertmanager/", json=VALID)).json()["status"] == "delivered"
+
+
 async def test_a_notification_endpoint_takes_post_only(client: httpx.AsyncClient) -> None:
     response = await client.get("/alertmanager")
     assert response.status_code == 405

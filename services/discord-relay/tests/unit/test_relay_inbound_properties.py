@@ -231,6 +231,20 @@ PLAIN_NEAR_MISS = st.builds(
 )
 
 
+def _read_both(raw: bytes, model: type[AlertmanagerNotification]) -> tuple[str, str]:
+    """What the careful reader and decode_notification make of `raw`: a model's repr (so 1 and
+    1.0 differ) or the status it is refused with."""
+    try:
+        careful = repr(parse_model(parse_json(raw), model, "a notification"))
+    except Rejected as exc:
+        careful = str(exc.status)
+    try:
+        fast = repr(decode_notification(raw, model, "a notification"))
+    except Rejected as exc:
+        fast = str(exc.status)
+    return fast, careful
+
+
 @COMMON
 @given(
     model=MODELS,
@@ -243,12 +257,37 @@ def test_the_one_pass_reader_takes_a_body_as_the_careful_reader_does(
     # decode_notification reads plain bodies with pydantic-core in one pass (the relay's
     # latency): it must accept, refuse and read exactly what the careful reader does.
     raw = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-    try:
-        careful: Any = parse_model(parse_json(raw), model, "a notification")
-    except Rejected as exc:
-        careful = exc.status
-    try:
-        fast: Any = decode_notification(raw, model, "a notification")
-    except Rejected as exc:
-        fast = exc.status
+    fast, careful = _read_both(raw, model)
+    assert fast == careful
+
+
+_ALERT = b'{"status":"firing","labels":{"alertname":"A"}}'
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # What json.dumps never writes, so the property above cannot reach it.
+        b'{"status":"firing","status":"resolved","alerts":[]}',  # a key twice
+        b' \t\r\n{ "status" : "firing" , "alerts" : [ ] } \n',  # whitespace anywhere
+        b'{"status":"firing","alerts":[]} x',  # trailing data
+        b'{"status":"firing","alerts":[]}{}',
+        b'{"status":"fir\x01ing","alerts":[]}',  # a raw control character in a string
+        b'{"status":"firing","alerts":[],"truncatedAlerts":' + b"9" * 5000 + b"}",
+        b'{"status":"firing","alerts":[],"truncatedAlerts":1e400}',
+        b'{"status":"firing","alerts":[],"truncatedAlerts":7.0}',
+        b'{"status":"firing","alerts":[],"truncatedAlerts":-0}',
+        b'{"status":"firing","alerts":[' + _ALERT + b"," + _ALERT + b"]}",
+        b'{"status":"firing","alerts":[],"extra":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}',
+        b'{"status":"firing","alerts":[],"extra":' + b"[" * 3000 + b"]" * 3000 + b"}",
+        b'{"status":"firing","alerts":[],}',  # a trailing comma
+        b"{'status':'firing','alerts':[]}",  # single quotes
+        b'{"status":"firing","alerts":[],"values":{"a":1}}',
+    ],
+)
+@pytest.mark.parametrize("model", [AlertmanagerNotification, GrafanaNotification])
+def test_bodies_json_dumps_never_writes_are_read_alike(
+    raw: bytes, model: type[AlertmanagerNotification]
+) -> None:
+    fast, careful = _read_both(raw, model)
     assert fast == careful

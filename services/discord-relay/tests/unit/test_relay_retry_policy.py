@@ -49,13 +49,16 @@ def test_retry_after_comes_from_the_body_then_the_header_then_a_default(
         ({"HTTPS_PROXY": "http://proxy.corp:3128"}, "http://proxy.corp:3128"),
         ({"https_proxy": "http://proxy.corp:3128", "NO_PROXY": "discord.com"}, None),
         ({"HTTP_PROXY": "http://proxy.corp:3128"}, None),  # for http:// URLs only
+        ({"ALL_PROXY": "http://proxy.corp:3128"}, "http://proxy.corp:3128"),
+        ({"HTTPS_PROXY": "http://a:1", "ALL_PROXY": "http://b:2"}, "http://a:1"),
     ],
 )
 def test_the_environment_names_the_proxy_to_discord(
     monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: str | None
 ) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    for scheme in ("https", "http", "all", "no"):
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert env_proxy(URL("https://discord.com/api/webhooks/1/token")) == expected

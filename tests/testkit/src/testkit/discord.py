@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -263,10 +264,17 @@ class _State:
         self.requests.clear()
         self.accepted.clear()
         if self.record_file is not None:
-            self.record_file.write_text("", encoding="utf-8")
-            # Written again, so the webhooks outlive a restart after the reset too.
-            for webhook_id, token in sorted(self.webhooks):
-                self.record("webhook", {"id": webhook_id, "token": token})
+            # A new file in the old one's place (a reader watching it sees the change), holding
+            # the webhooks again so they outlive a restart after the reset too.
+            fresh = self.record_file.with_suffix(".reset")
+            fresh.write_text(
+                "".join(
+                    json.dumps({"kind": "webhook", "id": webhook_id, "token": token}) + "\n"
+                    for webhook_id, token in sorted(self.webhooks)
+                ),
+                encoding="utf-8",
+            )
+            fresh.replace(self.record_file)
 
     def _keep(self, kind: Record, entry: dict[str, Any]) -> None:
         if kind == "webhook":
@@ -353,9 +361,9 @@ def create_standin_app() -> FastAPI:
         return state.requests
 
     @app.get("/_control/accepted")
-    async def accepted(since: int = 0) -> list[dict[str, Any]]:
-        """Accepted messages in arrival order, from the `since`-th on (cheap to poll)."""
-        return state.accepted[since:]
+    async def accepted() -> list[dict[str, Any]]:
+        """Accepted messages in arrival order."""
+        return state.accepted
 
     @app.post("/_control/reset")
     async def reset() -> dict[str, str]:
@@ -414,9 +422,9 @@ class Standin:
         """The messages accepted from now on, read from the record file (see AcceptedWatch)."""
         return AcceptedWatch(self.record_file)
 
-    def accepted(self, webhook_id: str | None = None, since: int = 0) -> list[dict[str, Any]]:
-        """Accepted messages (of one webhook, if given), from the `since`-th of all on."""
-        response = httpx.get(f"{self.base_url}/_control/accepted", params={"since": since})
+    def accepted(self, webhook_id: str | None = None) -> list[dict[str, Any]]:
+        """Accepted messages (of one webhook, if given)."""
+        response = httpx.get(f"{self.base_url}/_control/accepted")
         records = response.raise_for_status().json()
         return [r for r in records if webhook_id is None or r["webhook_id"] == webhook_id]
 
@@ -493,38 +501,55 @@ class AcceptedWatch:
 
     Waiting for a message this way costs the stand-in nothing: a benchmark that asked its HTTP
     API every few milliseconds (a connection and a request each time) took CPU from the very
-    processes it timed. Each accepted record carries the stand-in's own arrival time, `at`."""
+    processes it timed. Each accepted record carries the stand-in's own arrival time, `at`. A
+    reset replaces the file (a new inode): the watch then reads the new one from its start."""
 
     POLL_SECONDS = 0.002
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._offset = path.stat().st_size
+        self._inode, self._offset = self._where()
         self._pending = b""
+        self._unread: deque[dict[str, Any]] = deque()
 
     def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], timeout: float
     ) -> dict[str, Any]:
-        """The first newly accepted record that `predicate` holds for."""
+        """The first newly accepted record that `predicate` holds for; the records after it
+        are kept for the next call."""
         deadline = time.monotonic() + timeout
         while True:
-            for record in self._new_records():
+            self._unread.extend(self._new_records())
+            while self._unread:
+                record = self._unread.popleft()
                 if record["kind"] == "accepted" and predicate(record):
                     return record
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no accepted message matched within {timeout}s")
             time.sleep(self.POLL_SECONDS)
 
+    def _where(self) -> tuple[int | None, int]:
+        try:
+            status = self._path.stat()
+        except FileNotFoundError:
+            return None, 0
+        return status.st_ino, status.st_size
+
     def _new_records(self) -> list[dict[str, Any]]:
-        size = self._path.stat().st_size
-        if size < self._offset:  # the stand-in was reset: the file starts again
-            self._offset, self._pending = 0, b""
-        if size == self._offset:
+        try:
+            records = self._path.open("rb")
+        except FileNotFoundError:
             return []
-        with self._path.open("rb") as records:
+        with records:
+            # The opened file's own inode and size: a reset may replace the path meanwhile.
+            status = os.fstat(records.fileno())
+            if status.st_ino != self._inode:  # reset, or first written: read it from its start
+                self._inode, self._offset, self._pending = status.st_ino, 0, b""
+            if status.st_size <= self._offset:
+                return []
             records.seek(self._offset)
-            chunk = self._pending + records.read(size - self._offset)
-        self._offset = size
+            chunk = self._pending + records.read(status.st_size - self._offset)
+        self._offset = status.st_size
         # A line is whole once its newline is written.
         *lines, self._pending = chunk.split(b"\n")
         return [json.loads(line) for line in lines if line]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
-from testkit.discord import Standin, validate_message
+from testkit.discord import AcceptedWatch, Standin, validate_message
 
 pytestmark = pytest.mark.integration
 
@@ -129,15 +131,37 @@ def test_a_watch_sees_only_messages_accepted_after_it_and_survives_a_reset(
     standin: Standin,
 ) -> None:
     url = standin.webhook_url() + "?wait=true"
-    httpx.post(url, json={"content": "before"}).raise_for_status()
+    httpx.post(url, json={"content": "before " + "x" * 1000}).raise_for_status()
     watch = standin.watch_accepted()
     httpx.post(url, json={"content": "refused " + "x" * 2001})
-    httpx.post(url, json={"content": "after"}).raise_for_status()
+    httpx.post(url, json={"content": "first"}).raise_for_status()
+    httpx.post(url, json={"content": "second"}).raise_for_status()
     first = watch.wait_for(lambda record: True, timeout=5)
-    assert first["body"] == {"content": "after"}, "neither an earlier nor a refused message"
+    assert first["body"] == {"content": "first"}, "neither an earlier nor a refused message"
     assert first["at"] <= time.time()
+    assert watch.wait_for(lambda record: True, timeout=5)["body"] == {"content": "second"}
     standin.reset()
-    httpx.post(url, json={"content": "after the reset"}).raise_for_status()
-    assert watch.wait_for(lambda record: True, timeout=5)["body"]["content"] == "after the reset"
+    # More is written after the reset than the file held before it: the watch must read the
+    # new file from its start, not resume at its old offset.
+    sent = [f"after the reset {number}" for number in range(20)]
+    for content in sent:
+        httpx.post(url, json={"content": content}).raise_for_status()
+    seen = [watch.wait_for(lambda record: True, timeout=5)["body"]["content"] for _ in sent]
+    assert seen == sent
     with pytest.raises(TimeoutError):
         watch.wait_for(lambda record: True, timeout=0.05)
+
+
+def test_a_watch_waits_for_the_file_and_for_whole_lines(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    watch = AcceptedWatch(records)
+    with pytest.raises(TimeoutError):
+        watch.wait_for(lambda record: True, timeout=0.01)
+    line = json.dumps({"kind": "accepted", "at": 1.0, "body": {"content": "x"}}) + "\n"
+    records.write_text(line + line[:10], encoding="utf-8")
+    assert watch.wait_for(lambda record: True, timeout=1)["body"] == {"content": "x"}
+    with pytest.raises(TimeoutError):
+        watch.wait_for(lambda record: True, timeout=0.01)
+    with records.open("a", encoding="utf-8") as out:
+        out.write(line[10:])
+    assert watch.wait_for(lambda record: True, timeout=1)["at"] == 1.0
