@@ -42,9 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from lightkube import Client
-from lightkube.types import PatchType
+from lightkube.types import OnErrorAction, OnErrorResult, PatchType
 from testkit.apiserver import Cluster
 from testkit.bench_results import Figure, at_most, finish
 from testkit.processes import LOOPBACK, free_port
@@ -108,6 +109,7 @@ def namespaces(cluster: Cluster) -> Iterator[Namespaces]:
 class _Waiter:
     name: str
     predicate: Callable[[str, Any], bool]
+    watcher: Watcher
     done: threading.Event = field(default_factory=threading.Event)
     at: float = 0.0
 
@@ -120,11 +122,13 @@ class Watcher:
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
         self.listeners: list[Callable[[str, Any], None]] = []
+        # Why the watch ended, if it did: a waiter that times out says so.
+        self.ended: str | None = None
         args = (client(kubeconfig), resource, namespace)
         threading.Thread(target=self._run, args=args, daemon=True).start()
 
     def expect(self, name: str, predicate: Callable[[str, Any], bool]) -> _Waiter:
-        waiter = _Waiter(name, predicate)
+        waiter = _Waiter(name, predicate, self)
         with self._lock:
             self._waiters.append(waiter)
         return waiter
@@ -132,13 +136,15 @@ class Watcher:
     def _run(self, kube: Client, resource: type, namespace: str) -> None:
         try:
             self._follow(kube, resource, namespace)
-        except Exception:
+        except Exception as exc:
             # The API server stops at the end of the run, before this daemon thread does; a
-            # watch lost earlier shows up as a waiter's TimeoutError naming what was missed.
-            return
+            # watch lost earlier shows up in a waiter's TimeoutError.
+            self.ended = f"{type(exc).__name__}: {exc}"
+        else:
+            self.ended = "the watch ended"
 
     def _follow(self, kube: Client, resource: type, namespace: str) -> None:
-        for kind, obj in kube.watch(resource, namespace=namespace):
+        for kind, obj in kube.watch(resource, namespace=namespace, on_error=_retry_when_told):
             now = time.perf_counter()
             for listener in self.listeners:
                 listener(kind, obj)
@@ -155,10 +161,33 @@ class Watcher:
                 waiter.done.set()
 
 
+def _retry_when_told(error: Exception, count: int) -> OnErrorResult:
+    """A watch refused with 429 is tried again after its Retry-After, as kopf's client does.
+    Right after a custom resource's definition is established, the API server answers its
+    watches so ("storage is (re)initializing") until its watch cache is ready. A watch
+    restarted before any event lists what already exists as ADDED, so nothing is missed."""
+    if (
+        isinstance(error, httpx.HTTPStatusError)
+        and error.response.status_code == 429
+        and count <= 30
+    ):
+        # lightkube leaves the refused response open: its connection goes back to the pool.
+        error.response.close()
+        return OnErrorResult(OnErrorAction.RETRY, sleep=_retry_after(error.response))
+    return OnErrorResult(OnErrorAction.RAISE)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    seconds = response.headers.get("Retry-After", "")
+    return float(seconds) if seconds.isdigit() else 1.0
+
+
 def wait(waiter: _Waiter, started: float, timeout: float = 20.0) -> float:
     """Seconds from `started` until the watch saw what `waiter` waits for."""
     if not waiter.done.wait(timeout):
-        raise TimeoutError(f"{waiter.name}: nothing seen within {timeout}s")
+        ended = waiter.watcher.ended
+        why = f" (the watch had stopped: {ended})" if ended else " (the watch was still open)"
+        raise TimeoutError(f"{waiter.name}: nothing seen within {timeout}s{why}")
     return waiter.at - started
 
 
@@ -345,35 +374,51 @@ def p(values: list[float], quantile: float) -> float:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp:
         work = Path(tmp)
+        try:
+            return _run(work)
+        except Exception:
+            # The logs go with the temporary directory: show what the processes said first.
+            _print_log_tails(work)
+            raise
+
+
+def _print_log_tails(work: Path, lines: int = 60) -> None:
+    for log in sorted(work.rglob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- last {len(tail)} lines of {log.relative_to(work)}", file=sys.stderr)
+        print("\n".join(tail), file=sys.stderr)
+
+
+def _run(work: Path) -> int:
+    with (
+        operator_cluster(work / "apiserver") as cluster,
+        namespaces(cluster) as spaces,
+    ):
+        kube = client(cluster.kubeconfig)
+        where = "the local test API server" if cluster.local else cluster.server
+        with operator_process(cluster.kubeconfig, work / "operator.log") as operator:
+            rss = PeakRss(operator.process.pid)
+            template = _warm_up(cluster.kubeconfig, kube, spaces.warm)
+            op_times, raw_times = measure_latency(cluster.kubeconfig, kube, spaces, template)
+            burst_seconds, client_seconds = measure_burst(cluster.kubeconfig, spaces.burst)
+            edits, deletions = measure_repairs(cluster.kubeconfig, kube, spaces.burst)
+            peak_mb = rss.stop()
+        # The check in its own phase, so the figures above stay those of the operator's
+        # core: the same SLOAlerts, resumed by an operator that has a Prometheus URL.
+        sloalerts = WARM_UP + LATENCY_SAMPLES + BURST
         with (
-            operator_cluster(work / "apiserver") as cluster,
-            namespaces(cluster) as spaces,
+            self_scraping_prometheus(work / "prometheus") as prom,
+            operator_process(
+                cluster.kubeconfig,
+                work / "operator-checking.log",
+                env={"SLOALERT_PROMETHEUS_URL": prom.base_url, **CHECK_SETTINGS},
+            ) as checking,
         ):
-            kube = client(cluster.kubeconfig)
-            where = "the local test API server" if cluster.local else cluster.server
-            with operator_process(cluster.kubeconfig, work / "operator.log") as operator:
-                rss = PeakRss(operator.process.pid)
-                template = _warm_up(cluster.kubeconfig, kube, spaces.warm)
-                op_times, raw_times = measure_latency(cluster.kubeconfig, kube, spaces, template)
-                burst_seconds, client_seconds = measure_burst(cluster.kubeconfig, spaces.burst)
-                edits, deletions = measure_repairs(cluster.kubeconfig, kube, spaces.burst)
-                peak_mb = rss.stop()
-            # The check in its own phase, so the figures above stay those of the operator's
-            # core: the same SLOAlerts, resumed by an operator that has a Prometheus URL.
-            sloalerts = WARM_UP + LATENCY_SAMPLES + BURST
-            with (
-                self_scraping_prometheus(work / "prometheus") as prom,
-                operator_process(
-                    cluster.kubeconfig,
-                    work / "operator-checking.log",
-                    env={"SLOALERT_PROMETHEUS_URL": prom.base_url, **CHECK_SETTINGS},
-                ) as checking,
-            ):
-                check_rss = PeakRss(checking.process.pid)
-                states, served_per_minute, sent_per_minute = measure_series_checks(
-                    f"{checking.base_url}/metrics", prom, sloalerts
-                )
-                check_peak_mb = check_rss.stop()
+            check_rss = PeakRss(checking.process.pid)
+            states, served_per_minute, sent_per_minute = measure_series_checks(
+                f"{checking.base_url}/metrics", prom, sloalerts
+            )
+            check_peak_mb = check_rss.stop()
     raw50, raw99 = p(raw_times, 0.5), p(raw_times, 0.99)
     op50, op99 = p(op_times, 0.5), p(op_times, 0.99)
     repair_worst = max(*edits, *deletions)

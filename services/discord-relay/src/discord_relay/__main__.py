@@ -37,6 +37,8 @@ def main() -> None:
         # Probes and scrapes would fill the log; deliveries and refusals are logged by the app.
         access_log=False,
         server_header=False,
+        # Nothing proxies the relay and it reads no client address: no X-Forwarded-* parsing.
+        proxy_headers=False,
     )
 
 

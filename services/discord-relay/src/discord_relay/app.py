@@ -3,12 +3,13 @@
 `discord_relay.app:app` reads its settings at start-up (uvicorn's lifespan), so a bad
 configuration stops the process with a clear message before it accepts a request.
 
-The two notification endpoints are served by `_NotificationEndpoints`, a plain ASGI layer ahead
-of FastAPI's router: every alert passes through them, and FastAPI's route handling (routing,
+The two notification endpoints are served by `_RelayApp.__call__`, ahead of FastAPI's
+middleware and router: every alert passes through them, and FastAPI's route handling (routing,
 dependency solving, response serialisation, its exception handlers) added about 1 % to a
 notification's latency against Alertmanager's own Discord integration, a fifth of the relay's
-budget (bench/notes/relay.md). FastAPI serves the probes, the metrics and the OpenAPI document,
-which describes the notification endpoints too.
+budget (bench/notes/relay.md). An error they do not handle reaches uvicorn, which answers 500.
+FastAPI serves the probes, the metrics and the OpenAPI document, which describes the
+notification endpoints too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import fdc_logging
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic.json_schema import models_json_schema
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import State
+from starlette.types import Receive, Scope, Send
 
 from discord_relay.config import Settings
 from discord_relay.dedup import DeliveredParts
@@ -36,6 +38,7 @@ from discord_relay.inbound import (
     check_json_media_type,
     collector_paused,
     decode_notification,
+    header,
     read_limited,
     release,
 )
@@ -136,13 +139,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await sink.aclose()
 
-    app = FastAPI(
+    app = _RelayApp(
         title="Discord relay",
         summary="Alertmanager and Grafana alerts to Discord, nothing lost, nothing repeated.",
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.add_middleware(_NotificationEndpoints)
     app.add_api_route("/healthz", _healthz, methods=["GET"])
     app.add_api_route("/readyz", _readyz, methods=["GET"])
     app.add_api_route("/metrics", _metrics, methods=["GET"], response_class=PlainTextResponse)
@@ -160,11 +162,12 @@ async def _decode_and_deliver(
     notification is freed when it returns."""
     if len(body) <= INLINE_BODY_BYTES:
         return await relay.deliver(decode_notification(body, model, what), source, inline=True)
-    notification = await asyncio.to_thread(decode_notification, body, model, what)
-    try:
-        return await relay.deliver(notification, source, inline=False)
-    finally:
-        await asyncio.to_thread(release, notification)
+    with collector_paused(len(body)):
+        notification = await asyncio.to_thread(decode_notification, body, model, what)
+        try:
+            return await relay.deliver(notification, source, inline=False)
+        finally:
+            await asyncio.to_thread(release, notification)
 
 
 async def _healthz() -> dict[str, str]:
@@ -185,55 +188,61 @@ async def _metrics(request: Request) -> Response:
     return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-class _NotificationEndpoints:
-    """POST /alertmanager and /grafana, ahead of FastAPI's router (see the module's docstring).
-    Counts every notification by endpoint and the status code answered, refusals and failures
-    included."""
+class _RelayApp(FastAPI):
+    """POST /alertmanager and /grafana, ahead of FastAPI's middleware and router (see the
+    module's docstring). Counts every notification by endpoint and the status code answered,
+    refusals and failures included.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    So no middleware, exception handler or body limit of FastAPI's sees a notification: the
+    app has none (a test holds that), and one added later would wrap every route but these."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # A trailing slash too, as FastAPI's routes took it (by a redirect) before.
         path = scope["path"].rstrip("/") if scope["type"] == "http" else None
         endpoint = _ENDPOINTS.get(path) if path else None
         if endpoint is None:
-            await self.app(scope, receive, send)
+            await super().__call__(scope, receive, send)
             return
         source = endpoint[0]
         try:
-            response = await _answer(Request(scope, receive), *endpoint)
+            response = await _answer(self.state, scope, receive, *endpoint)
         except Exception:
-            # Starlette's outermost middleware answers 500 for it: count it here.
-            _count(scope, source, 500)
+            # Uvicorn answers 500 for it: count it here.
+            _count(self.state, source, 500)
             raise
-        _count(scope, source, response.status_code)
+        _count(self.state, source, response.status_code)
         await response(scope, receive, send)
 
 
 async def _answer(
-    request: Request, source: Source, model: type[AlertmanagerNotification], what: str
+    state: State,
+    scope: Scope,
+    receive: Receive,
+    source: Source,
+    model: type[AlertmanagerNotification],
+    what: str,
 ) -> Response:
-    if request.method != "POST":
+    path, method = scope["path"], scope["method"]
+    if method != "POST":
         return JSONResponse(
-            {"error": f"{request.url.path} takes POST only, not {request.method}"},
+            {"error": f"{path} takes POST only, not {method}"},
             status_code=405,
             headers={"Allow": "POST"},
         )
-    settings: Settings = request.app.state.settings
+    settings: Settings = state.settings
     try:
-        check_bearer(request, settings.auth_token)
-        check_json_media_type(request)
-        body = await read_limited(request, settings.max_body_bytes)
-        relay: Relay = request.app.state.relay
-        with collector_paused(len(body)):
-            delivered = await _decode_and_deliver(relay, body, source, model, what)
+        check_bearer(header(scope, b"authorization"), settings.auth_token)
+        check_json_media_type(header(scope, b"content-type"))
+        body = await read_limited(
+            receive, header(scope, b"content-length"), settings.max_body_bytes
+        )
+        delivered = await _decode_and_deliver(state.relay, body, source, model, what)
     except Rejected as exc:
         # Logged here because access logs are off: a sender with a wrong token or a broken
         # template must show up in the relay's log, not only in its metrics.
         log.warning(
             "notification refused",
-            extra={"path": request.url.path, "status": exc.status, "reason": exc.reason},
+            extra={"path": path, "status": exc.status, "reason": exc.reason},
         )
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
     except NotDelivered as exc:
@@ -263,8 +272,8 @@ def _not_delivered(exc: NotDelivered) -> JSONResponse:
     )
 
 
-def _count(scope: Scope, source: Source, status: int) -> None:
-    metrics: RelayMetrics | None = getattr(scope["app"].state, "metrics", None)
+def _count(state: State, source: Source, status: int) -> None:
+    metrics: RelayMetrics | None = getattr(state, "metrics", None)
     if metrics is not None:
         metrics.notifications.labels(source=source, code=str(status)).inc()
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,36 +24,73 @@ def notification_key(notification: AlertmanagerNotification, source: str) -> str
     # sort of 100,000 alerts is one long call that holds the interpreter lock; the sum is a loop
     # the event loop's thread can interrupt, and just as linear.
     alerts = sum(map(_alert_digest, notification.alerts)) % 2**256
-    return _digest(
-        [
-            source,
-            notification.receiver,
-            notification.group_key,
-            notification.status,
-            notification.truncated_alerts,
-            len(notification.alerts),
-            alerts,
-        ]
+    identity = (
+        source,
+        notification.receiver,
+        notification.group_key,
+        notification.status,
+        notification.truncated_alerts,
+        len(notification.alerts),
+        alerts,
     )
+    return _hash(_text(identity)).hex()
 
 
 def _alert_digest(alert: Alert) -> int:
-    # repr() of a tuple of strings is unambiguous and ASCII-safe for any text (it escapes what
-    # is not printable), and several times cheaper than JSON for 100,000 alerts.
     identity = alert.fingerprint or repr(sorted(alert.labels.items()))
-    encoded = repr((identity, alert.status, alert.starts_at, alert.ends_at)).encode()
-    return int.from_bytes(hashlib.sha256(encoded).digest())
+    return int.from_bytes(_hash(_text((identity, alert.status, alert.starts_at, alert.ends_at))))
 
 
 def part_key(notification: str, index: int, body: bytes) -> str:
     """`body`: the message as posted (`messages.encode_message`), the same bytes for the same
     message, so a retry finds the parts it delivered."""
-    return hashlib.sha256(b"%s\n%d\n%s" % (notification.encode(), index, body)).hexdigest()
+    return _hash(b"%s\n%d\n%s" % (notification.encode(), index, body)).hex()
 
 
-def _digest(value: Any) -> str:
-    encoded = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+def _text(value: tuple[Any, ...]) -> bytes:
+    # repr() of a tuple of strings and integers is unambiguous, and always encodable: it escapes
+    # what is not printable, a lone surrogate included. Several times cheaper than JSON for
+    # 100,000 alerts, and it needs no JSON encoder ahead of the post.
+    return repr(value).encode()
+
+
+def _hash(data: bytes) -> bytes:
+    # blake2b is hashlib's own: sha256 goes through OpenSSL, whose per-call setup a relay that
+    # wakes cold for each notification pays on the latency's path (bench/notes/relay.md).
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+class _Exclusive:
+    """`async with`: one holder of a notification's lock at a time; the lock is dropped with
+    its last holder. A plain class: contextlib's generator-based manager cost tens of
+    microseconds ahead of each post on a cold process (bench/notes/relay.md)."""
+
+    __slots__ = ("_entry", "_locks", "_notification")
+
+    def __init__(self, locks: dict[str, _KeyLock], notification: str) -> None:
+        self._locks = locks
+        self._notification = notification
+
+    async def __aenter__(self) -> None:
+        entry = self._locks.get(self._notification)
+        if entry is None:
+            entry = self._locks[self._notification] = _KeyLock()
+        entry.holders += 1
+        self._entry = entry
+        try:
+            await entry.lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a holder
+            self._leave()
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        self._entry.lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        self._entry.holders -= 1
+        if self._entry.holders == 0:
+            del self._locks[self._notification]
 
 
 @dataclass
@@ -96,16 +131,7 @@ class DeliveredParts:
         while self._expiry and next(iter(self._expiry.values())) <= now:
             self._expiry.popitem(last=False)
 
-    @asynccontextmanager
-    async def exclusive(self, notification: str) -> AsyncIterator[None]:
+    def exclusive(self, notification: str) -> _Exclusive:
         """Serialise deliveries of one notification: a retry that arrives while the first
         attempt is still posting waits, then sees what that attempt delivered."""
-        entry = self._locks.setdefault(notification, _KeyLock())
-        entry.holders += 1
-        try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.holders -= 1
-            if entry.holders == 0:
-                del self._locks[notification]
+        return _Exclusive(self._locks, notification)

@@ -112,6 +112,10 @@ class DiscordSink:
         self._session: aiohttp.ClientSession | None = None
         # Shared by all requests: once Discord says the bucket is empty, nobody posts until then.
         self._not_before = 0.0
+        # ceil_threshold: aiohttp would round a timeout of 5 s or more up to a whole second,
+        # past the delivery budget. Made once: a request with the whole timeout left (nearly
+        # all) uses this one.
+        self._timeout = _timeout(policy.timeout_seconds)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -120,23 +124,29 @@ class DiscordSink:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(headers={"User-Agent": _USER_AGENT})
+            # No cookie jar: a webhook needs none, and a real one would match the cookies
+            # Discord's CDN sets against every request.
+            self._session = aiohttp.ClientSession(
+                headers={"User-Agent": _USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def send(self, message: Message, body: bytes, deadline: float) -> None:
         attempt = 0
         while True:
             attempt += 1
-            await self._wait_for_rate_limit(deadline)
+            if self._not_before > time.monotonic():
+                await self._wait_for_rate_limit(deadline)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeliveryError("the delivery budget is spent")
-            outcome, wait, detail = await self._attempt(body, remaining, attempt)
+            outcome, retry_after, detail = await self._attempt(body, remaining)
             self._metrics.discord_requests.labels(sink=self.kind, outcome=outcome).inc()
             if outcome == "ok":
                 return
             if outcome == "rejected":
                 raise DeliveryError(f"Discord refused the message: {detail}")
+            wait = self._policy.backoff(attempt) if retry_after is None else retry_after
             log.warning(
                 "discord request failed",
                 extra={"outcome": outcome, "attempt": attempt, "detail": detail, "wait": wait},
@@ -150,16 +160,11 @@ class DiscordSink:
             self._metrics.retries.inc()
             await asyncio.sleep(wait)
 
-    async def _attempt(
-        self, message: bytes, remaining: float, attempt: int
-    ) -> tuple[Outcome, float, str]:
-        """One POST: its outcome, how long to wait before the next, and what went wrong."""
-        backoff = self._policy.backoff(attempt)
-        # ceil_threshold: aiohttp would round a timeout of 5 s or more up to a whole second,
-        # past the delivery budget.
-        timeout = aiohttp.ClientTimeout(
-            total=min(self._policy.timeout_seconds, remaining), ceil_threshold=math.inf
-        )
+    async def _attempt(self, message: bytes, remaining: float) -> tuple[Outcome, float | None, str]:
+        """One POST: its outcome, Discord's word on when to try again (None: back off), and
+        what went wrong."""
+        whole = remaining >= self._policy.timeout_seconds
+        timeout = self._timeout if whole else _timeout(remaining)
         try:
             async with self._client().post(
                 self._url,
@@ -171,21 +176,21 @@ class DiscordSink:
             ) as response:
                 body = await response.read()
         except TimeoutError as exc:
-            return "timeout", backoff, type(exc).__name__
+            return "timeout", None, type(exc).__name__
         except aiohttp.ClientError as exc:
             # The exception's text is left out on purpose: some name the URL, a secret.
-            return "connection_error", backoff, type(exc).__name__
+            return "connection_error", None, type(exc).__name__
         self._note_rate_limit(response.headers)
         if 200 <= response.status < 300:
-            return "ok", 0.0, ""
+            return "ok", None, ""
         detail = f"HTTP {response.status} {body[:_BODY_EXCERPT].decode(errors='replace')}"
         if response.status == 429:
             retry_after = retry_after_seconds(body, response.headers)
             self._not_before = max(self._not_before, time.monotonic() + retry_after)
             return "rate_limited", retry_after, detail
         if response.status >= 500:
-            return "server_error", backoff, detail
-        return "rejected", 0.0, detail
+            return "server_error", None, detail
+        return "rejected", None, detail
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         if headers.get("X-RateLimit-Remaining") != "0":
@@ -203,6 +208,10 @@ class DiscordSink:
                 f"rate limited by Discord for {wait:.1f}s more, past the budget", retry_after=wait
             )
         await asyncio.sleep(wait)
+
+
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds, ceil_threshold=math.inf)
 
 
 def env_proxy(url: URL) -> str | None:

@@ -21,8 +21,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from fastapi import Request
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -74,10 +75,19 @@ class Rejected(Exception):
         return body
 
 
-def check_bearer(request: Request, token: SecretStr | None) -> None:
+def header(scope: Scope, name: bytes) -> str:
+    """The first value of header `name` (lower case, as ASGI servers give names), or ""."""
+    value: bytes
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def check_bearer(authorization: str, token: SecretStr | None) -> None:
     if token is None:
         return
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    scheme, _, credentials = authorization.partition(" ")
     expected = token.get_secret_value().encode()
     # compare_digest: the time taken must not tell how much of a guess was right.
     if scheme.lower() != "bearer" or not hmac.compare_digest(
@@ -90,25 +100,29 @@ def check_bearer(request: Request, token: SecretStr | None) -> None:
         )
 
 
-def check_json_media_type(request: Request) -> None:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def check_json_media_type(content_type: str) -> None:
+    media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise Rejected(
             415, f"Content-Type must be application/json, not {media_type or 'missing'!r}"
         )
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(receive: Receive, declared_length: str, limit: int) -> bytes:
+    """The request's body, refused (413) as soon as it is known to exceed `limit` bytes."""
     too_large = Rejected(413, f"the body is larger than the limit of {limit} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared_length.isdecimal() and int(declared_length) > limit:
         raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        body += message.get("body", b"")
         if len(body) > limit:
             raise too_large
-    return bytes(body)
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def decode_notification(body: bytes, model: type[ModelT], what: str) -> ModelT:
@@ -117,8 +131,10 @@ def decode_notification(body: bytes, model: type[ModelT], what: str) -> ModelT:
         # pydantic-core reads and validates in one pass, a third of the time of the path below
         # (the relay's latency, bench/notes/relay.md). What it refuses is read again below,
         # which says what is wrong in its own words.
-        with contextlib.suppress(ValidationError):
+        try:
             return model.model_validate_json(body)
+        except ValidationError:
+            pass
     return parse_model(parse_json(body), model, what)
 
 

@@ -94,3 +94,30 @@ async def test_deliveries_of_one_notification_take_turns_and_others_do_not_wait(
     await asyncio.gather(first(), second(), other())
     assert order == ["first in", "other in", "first out", "second in"]
     assert memory._locks == {}, "locks of finished notifications are not kept"
+
+
+async def test_a_delivery_cancelled_while_waiting_its_turn_leaves_no_lock_behind() -> None:
+    memory = DeliveredParts(ttl=60, max_entries=10)
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with memory.exclusive("n1"):
+            inside.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with memory.exclusive("n1"):
+            raise AssertionError("a cancelled waiter never gets in")
+
+    holding = asyncio.create_task(holder())
+    await inside.wait()
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0)
+    assert memory._locks["n1"].holders == 2, "the waiter is waiting its turn"
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert memory._locks["n1"].holders == 1, "the cancelled waiter is no longer counted"
+    release.set()
+    await holding
+    assert memory._locks == {}

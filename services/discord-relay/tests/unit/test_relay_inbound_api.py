@@ -9,9 +9,11 @@ from typing import Any, get_args
 import httpx
 import pytest
 from discord_relay.app import create_app
+from discord_relay.inbound import read_limited
 from discord_relay.metrics import Outcome
 from discord_relay.relay import Relay
 from fastapi.testclient import TestClient
+from starlette.requests import ClientDisconnect
 from testkit.alertmanager import webhook_alert, webhook_payload
 
 TOKEN = "t0ken-for-tests"
@@ -81,6 +83,41 @@ async def test_a_body_over_the_limit_gets_413_declared_or_streamed(
         "/alertmanager", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert streamed.status_code == 413
+
+
+async def test_reading_a_body_stops_when_the_sender_disconnects() -> None:
+    received = iter(
+        [
+            {"type": "http.request", "body": b'{"status": "fir', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(received)
+
+    with pytest.raises(ClientDisconnect):
+        await read_limited(receive, "", 64 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "status"),
+    [("Bearer wrong", f"Bearer {TOKEN}", 401), (f"Bearer {TOKEN}", "Bearer wrong", 200)],
+)
+async def test_of_a_repeated_header_the_first_counts(
+    client: httpx.AsyncClient, first: str, second: str, status: int
+) -> None:
+    client.headers.pop("Authorization")
+    response = await client.post(
+        "/alertmanager",
+        content=json.dumps(VALID).encode(),
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Authorization", first),
+            ("Authorization", second),
+        ],
+    )
+    assert response.status_code == status
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
@@ -219,19 +256,27 @@ async def test_every_outcome_of_the_sink_is_exported_from_zero(client: httpx.Asy
     assert 'sink="discord"' not in text
 
 
-async def _injected_fault(*args: object) -> None:
+async def _injected_fault(*args: object, **kwargs: object) -> None:
     raise RuntimeError("injected fault")
 
 
-def test_an_unhandled_error_is_answered_500_and_still_counted(
+def test_an_unhandled_error_is_counted_as_500_and_left_to_the_server(
     make_settings: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Fault injection: whatever bug breaks a delivery, the notifications counter must show it.
+    # Fault injection: whatever bug breaks a delivery, the notifications counter must show it;
+    # the error reaches the server (uvicorn answers 500), with nothing sent before it.
     monkeypatch.setattr(Relay, "deliver", _injected_fault)
-    with TestClient(create_app(make_settings()), raise_server_exceptions=False) as client:
-        assert client.post("/grafana", json=VALID).status_code == 500
+    with TestClient(create_app(make_settings()), raise_server_exceptions=True) as client:
+        with pytest.raises(RuntimeError, match="injected fault"):
+            client.post("/grafana", json=VALID)
         text = client.get("/metrics").text
     assert 'discord_relay_notifications_total{code="500",source="grafana"} 1.0' in text
+
+
+def test_the_app_has_no_middleware_the_notification_endpoints_would_skip(
+    make_settings: Callable[..., Any],
+) -> None:
+    assert create_app(make_settings()).user_middleware == []
 
 
 async def test_the_openapi_document_describes_both_request_bodies(
