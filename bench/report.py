@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from testkit import bench_results
-from testkit.bench_results import BenchResult, Figure
+from testkit.bench_results import BenchResult, Figure, measured
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "RESULTS.md"
@@ -133,11 +133,6 @@ def _proc_field(path: str, name: str) -> str | None:
     return None
 
 
-def _measured(figure: Figure) -> str:
-    unit = "x" if figure.unit == "x" else f" {figure.unit}"
-    return f"{figure.value:.4g}{unit}"
-
-
 def _verdict(figure: Figure) -> str:
     if figure.target is None:
         return "(a figure, no target)"
@@ -178,7 +173,7 @@ def render(
         for figure in result.figures:
             before = previous.get((result.bench, figure.name))
             lines.append(
-                f"| {result.bench} | {figure.name} | {_measured(figure)} | "
+                f"| {result.bench} | {figure.name} | {measured(figure)} | "
                 f"{before.measured if before else '-'} | {change(figure, before)} | "
                 f"{figure.spread or '-'} | {figure.baseline} | {figure.target or '-'} | "
                 f"{_verdict(figure)} |"
@@ -206,7 +201,7 @@ def _whole_path_line(by_name: dict[str, BenchResult]) -> list[str]:
     if result is None or not result.figures:
         return []
     figure = result.figures[0]
-    return [f"**Whole alert path**, {figure.name}: {_measured(figure)} ({figure.detail}).", ""]
+    return [f"**Whole alert path**, {figure.name}: {measured(figure)} ({figure.detail}).", ""]
 
 
 def _bench_name(script: str) -> str:

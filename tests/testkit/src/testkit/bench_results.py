@@ -106,7 +106,7 @@ def finish(
     for figure in result.figures:
         verdict = "figure" if figure.target is None else "met" if figure.met else "MISSED"
         target = figure.target or "no target"
-        print(f"  [{verdict}] {figure.name}: {figure.value:.4g}{_unit(figure)} ({target})")
+        print(f"  [{verdict}] {figure.name}: {measured(figure)} ({target})")
     print(f"  result written to {path}")
     return 0 if result.met else 1
 
@@ -122,5 +122,7 @@ def read_all(folder: Path | None = None) -> list[BenchResult]:
     ]
 
 
-def _unit(figure: Figure) -> str:
-    return "x" if figure.unit == "x" else f" {figure.unit}"
+def measured(figure: Figure) -> str:
+    """The figure as printed and in RESULTS.md: four significant digits and its unit."""
+    unit = "x" if figure.unit == "x" else f" {figure.unit}"
+    return f"{figure.value:.4g}{unit}"
