@@ -249,7 +249,7 @@ class _State:
         self._keep(kind, entry)
         if self.record_file is not None:
             with self.record_file.open("a", encoding="utf-8") as out:
-                out.write(json.dumps({"kind": kind, **entry}) + "\n")
+                out.write(_record_line(kind, entry))
 
     def load(self) -> None:
         if self.record_file is None or not self.record_file.exists():
@@ -269,7 +269,7 @@ class _State:
             fresh = self.record_file.with_suffix(".reset")
             fresh.write_text(
                 "".join(
-                    json.dumps({"kind": "webhook", "id": webhook_id, "token": token}) + "\n"
+                    _record_line("webhook", {"id": webhook_id, "token": token})
                     for webhook_id, token in sorted(self.webhooks)
                 ),
                 encoding="utf-8",
@@ -281,6 +281,10 @@ class _State:
             self.webhooks.add((entry["id"], entry["token"]))
         else:
             (self.requests if kind == "request" else self.accepted).append(entry)
+
+
+def _record_line(kind: Record, entry: dict[str, Any]) -> str:
+    return json.dumps({"kind": kind, **entry}) + "\n"
 
 
 def create_standin_app() -> FastAPI:
