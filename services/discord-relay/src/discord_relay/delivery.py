@@ -160,7 +160,7 @@ class DiscordSink:
             self._metrics.retries.inc()
             await asyncio.sleep(wait)
 
-    async def _attempt(self, message: bytes, remaining: float) -> tuple[Outcome, float | None, str]:
+    async def _attempt(self, body: bytes, remaining: float) -> tuple[Outcome, float | None, str]:
         """One POST: its outcome, Discord's word on when to try again (None: back off), and
         what went wrong."""
         whole = remaining >= self._policy.timeout_seconds
@@ -168,13 +168,13 @@ class DiscordSink:
         try:
             async with self._client().post(
                 self._url,
-                data=message,
+                data=body,
                 headers=_JSON,
                 proxy=self._proxy,
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
-                body = await response.read()
+                answer = await response.read()
         except TimeoutError as exc:
             return "timeout", None, type(exc).__name__
         except aiohttp.ClientError as exc:
@@ -183,9 +183,9 @@ class DiscordSink:
         self._note_rate_limit(response.headers)
         if 200 <= response.status < 300:
             return "ok", None, ""
-        detail = f"HTTP {response.status} {body[:_BODY_EXCERPT].decode(errors='replace')}"
+        detail = f"HTTP {response.status} {answer[:_BODY_EXCERPT].decode(errors='replace')}"
         if response.status == 429:
-            retry_after = retry_after_seconds(body, response.headers)
+            retry_after = retry_after_seconds(answer, response.headers)
             self._not_before = max(self._not_before, time.monotonic() + retry_after)
             return "rate_limited", retry_after, detail
         if response.status >= 500:
